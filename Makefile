@@ -1,0 +1,32 @@
+# Two commands do everything on a fresh machine (each sets up .venv first when needed):
+#   make run    build the whole pipeline on the bundled offline sample
+#   make test   run the test suite
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)
+export REELREASON_DAGSTER_DIR := $(CURDIR)/.dagster
+
+.PHONY: run test dev bench clean-warehouse
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/reelreason build
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+dev: $(STAMP)
+	$(BIN)/dagster dev --host 127.0.0.1
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_ingest.py
+
+clean-warehouse:
+	rm -rf warehouse/catalog.sqlite warehouse/data warehouse/raw

@@ -1,0 +1,84 @@
+"""Turning a parser's output into warehouse writes and the metadata a person wants to see."""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+import pyarrow as pa
+
+from pipelines.resources import WarehouseResource
+from reelreason.parse.common import Parsed
+
+
+def markdown_preview(table: pa.Table, rows: int = 5, width: int = 48) -> str:
+    """A small markdown table of the first rows (long cells cut, lists shown compactly)."""
+    if table.num_rows == 0:
+        return "_(no rows)_"
+    head = table.slice(0, rows).to_pylist()
+    cols = table.column_names
+
+    def cell(v) -> str:
+        s = "" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v))
+        s = s.replace("|", "\\|").replace("\n", " ")
+        return s if len(s) <= width else s[: width - 1] + "…"
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for r in head]
+    return "\n".join(lines)
+
+
+def column_schema(table: pa.Table) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in table.schema]
+    )
+
+
+def file_accounts_markdown(parsed: Parsed) -> str:
+    lines = ["| file | data lines | kept | quarantined | blank |", "|---|---|---|---|---|"]
+    for a in parsed.accounts:
+        lines.append(f"| {a.file} | {a.data_lines} | {a.kept} | {a.quarantined} | {a.blank_lines} |")
+    return "\n".join(lines)
+
+
+def write_parsed(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    parsed: Parsed,
+    *,
+    source: str,
+) -> Iterator[dg.MaterializeResult]:
+    """Write every table of `parsed` (one snapshot each) and yield its materialization."""
+    unbalanced = [a for a in parsed.accounts if not a.balanced]
+    if unbalanced:  # a parser bug: rows would vanish without a trace, so stop here
+        raise RuntimeError(
+            "Line accounting does not balance (kept + quarantined + blank != data lines): "
+            + "; ".join(f"{a.file}: {a.kept}+{a.quarantined}+{a.blank_lines} != {a.data_lines}"
+                        for a in unbalanced)
+        )
+    quarantined_total = sum(len(v) for v in parsed.quarantine.values())
+    for name, table in parsed.tables.items():
+        quarantine = parsed.quarantine_table(name)
+        write = warehouse.write_table(
+            name, table, run_id=context.run.run_id, source=source, quarantine=quarantine
+        )
+        context.log.info(
+            f"{name}: {table.num_rows:,} rows written (snapshot {write.snapshot_id}), "
+            f"{quarantine.num_rows} quarantined"
+        )
+        for q in quarantine.slice(0, 5).to_pylist():
+            context.log.warning(f"quarantined {q['file']}:{q['line']}: {q['reason']}")
+        metadata = {
+            "dagster/row_count": table.num_rows,
+            "dagster/column_schema": column_schema(table),
+            "quarantined_rows": quarantine.num_rows,
+            "snapshot_id": write.snapshot_id,
+            "preview": dg.MetadataValue.md(markdown_preview(table)),
+        }
+        if name == next(iter(parsed.tables)):  # the per-file account belongs to the parse
+            metadata["source_files"] = dg.MetadataValue.md(file_accounts_markdown(parsed))
+            metadata["quarantined_in_parse"] = quarantined_total
+            for key, value in parsed.notes.items():
+                metadata[f"note_{key}"] = (
+                    value if isinstance(value, (int, float, str)) else dg.MetadataValue.json(value)
+                )
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(name), metadata=metadata)

@@ -1,0 +1,74 @@
+"""Resources: every edge with the outside world (the warehouse, raw files over HTTP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import requests
+from pydantic import Field
+
+import schemas
+from reelreason.download import RawFetcher, RawFileRecord
+from reelreason.sources import Dataset
+from reelreason.warehouse import TableWrite, Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckLake warehouse. Every write is validated against its pandera model first."""
+
+    root: str = Field(description="Warehouse root folder (catalog.sqlite, data/, raw/)")
+
+    @property
+    def lake(self) -> Warehouse:
+        return Warehouse(self.root)
+
+    def write_table(
+        self, name: str, table: pa.Table, *, run_id: str, source: str,
+        quarantine: pa.Table | None = None,
+    ) -> TableWrite:
+        schemas.validate(name, table)
+        if quarantine is not None:
+            schemas.validate("quarantine_rows", quarantine)
+        return self.lake.write_table(name, table, run_id=run_id, source=source,
+                                     quarantine=quarantine)
+
+    def quarantine_count(self, table: str) -> int:
+        with self.lake.session() as con:
+            return con.execute(
+                "SELECT count(*) FROM lake.quarantine WHERE table_name = ?", [table]
+            ).fetchone()[0]
+
+    def row_count(self, table: str) -> int:
+        with self.lake.session() as con:
+            return con.execute(f"SELECT count(*) FROM lake.main.{table}").fetchone()[0]
+
+
+class RawFilesResource(dg.ConfigurableResource):
+    """Raw upstream files: a user folder (REELREASON_RAW_DIR) first, else a download cache."""
+
+    cache_dir: str = Field(description="Where downloads are kept (inside the warehouse)")
+    raw_dir: str | None = Field(default=None, description="User folder in the raw layout")
+    offline: bool = Field(default=False, description="Never download")
+    attempts: int = 5
+    backoff_seconds: float = 1.0
+    timeout_seconds: float = 60.0
+
+    def fetch(self, dataset: Dataset, log=None) -> tuple[list[RawFileRecord], list[str]]:
+        session = requests.Session()
+        session.headers["User-Agent"] = "reelreason-data-platform/0.1"
+        fetcher = RawFetcher(
+            Path(self.cache_dir), Path(self.raw_dir) if self.raw_dir else None,
+            offline=self.offline, session=session, attempts=self.attempts,
+            backoff=self.backoff_seconds, timeout=self.timeout_seconds,
+            progress=(log.info if log else None),
+        )
+        return fetcher.fetch_dataset(dataset), fetcher.warnings
+
+    def locate(self, rel_path: str) -> Path | None:
+        """Where a raw file is now (user folder first), or None when it is absent."""
+        if self.raw_dir and (Path(self.raw_dir) / rel_path).is_file():
+            return Path(self.raw_dir) / rel_path
+        cached = Path(self.cache_dir) / rel_path
+        return cached if cached.is_file() else None

@@ -1,0 +1,180 @@
+"""`reelreason` command: build the warehouse, query it, list builds.
+
+    reelreason build [SELECTION]        materialize the graph (default: everything)
+    reelreason sql "SELECT ..." [--build ID]   query the current (or a named) build, CSV out
+    reelreason builds                   list published builds
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fcntl
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+# Keep Dagster's instance (run history, logs) inside the project unless told otherwise.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _ensure_dagster_home() -> None:
+    """Use the project's dagster.yaml (and .dagster/ for run history) unless told otherwise."""
+    if not os.environ.get("DAGSTER_HOME"):
+        os.environ["DAGSTER_HOME"] = str(PROJECT_ROOT)
+    os.environ.setdefault("REELREASON_DAGSTER_DIR", str(PROJECT_ROOT / ".dagster"))
+
+
+@contextmanager
+def build_lock(warehouse_root: Path):
+    """One build at a time per warehouse, whoever starts it (queued, never interleaved)."""
+    warehouse_root.mkdir(parents=True, exist_ok=True)
+    with open(warehouse_root / ".build.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another build is writing {warehouse_root}; waiting for it…", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def cmd_build(args) -> int:
+    _ensure_dagster_home()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env()
+    job = defs.resolve_implicit_global_asset_job_def()
+    graph = defs.resolve_asset_graph()
+    selection = dg.AssetSelection.from_string(args.selection) if args.selection else dg.AssetSelection.all()
+    keys = selection.resolve(graph)
+    if not keys:
+        print(f"selection {args.selection!r} matches no asset", file=sys.stderr)
+        return 2
+    print(f"profile={settings.profile} warehouse={settings.warehouse} "
+          f"raw={settings.raw_dir or 'download'} assets={len(keys)}", file=sys.stderr)
+    start = time.monotonic()
+    with build_lock(settings.warehouse):
+        instance = dg.DagsterInstance.get()
+        result = job.execute_in_process(
+            instance=instance, asset_selection=list(keys), raise_on_error=False,
+            tags={"reelreason/profile": settings.profile, "reelreason/trigger": "cli"},
+        )
+    elapsed = time.monotonic() - start
+    rows = []
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        count = mat.metadata.get("dagster/row_count")
+        quarantined = mat.metadata.get("quarantined_rows")
+        rows.append((mat.asset_key.to_user_string(),
+                     count.value if count else "", quarantined.value if quarantined else ""))
+    if rows:
+        width = max(len(r[0]) for r in rows)
+        print(f"{'asset':<{width}}  {'rows':>10}  {'quarantined':>11}")
+        for name, count, q in rows:
+            count_s = f"{count:,}" if isinstance(count, int) else ""
+            print(f"{name:<{width}}  {count_s:>10}  {q!s:>11}")
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            if not ev.passed:
+                print(f"check {ev.asset_key.to_user_string()}:{ev.check_name} "
+                      f"{ev.severity.value}: {ev.description}", file=sys.stderr)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure and event.step_key:
+                err = getattr(event.event_specific_data, "error", None)
+                msg = err.message.strip() if err else event.message
+                print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
+        print(f"build failed after {elapsed:.1f}s (run {result.run_id}); the previous build "
+              "is still the current one", file=sys.stderr)
+        return 1
+    print(f"build {result.run_id} finished in {elapsed:.1f}s", file=sys.stderr)
+    return 0
+
+
+def cmd_sql(args) -> int:
+    import duckdb
+
+    from pipelines.settings import Settings
+    from reelreason.warehouse import Warehouse, WarehouseError
+
+    settings = Settings.from_env()
+    try:
+        con = Warehouse(settings.warehouse).connect_build(args.build)
+        cur = con.execute(args.query)
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:
+        print(f"SQL error: {exc}", file=sys.stderr)
+        return 2
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if cur.description is None:
+        return 0
+    writer.writerow([d[0] for d in cur.description])
+    while batch := cur.fetchmany(10_000):
+        writer.writerows([_csv_cell(v) for v in row] for row in batch)
+    return 0
+
+
+def _csv_cell(value):
+    # Lists and structs as JSON, so `["Drama", "Crime"]` reads back in any language.
+    if isinstance(value, (list, dict, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def cmd_builds(args) -> int:
+    from pipelines.settings import Settings
+    from reelreason.warehouse import Warehouse, WarehouseError
+
+    try:
+        builds = Warehouse(Settings.from_env().warehouse).builds()
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["build_id", "snapshot_id", "published_at", "code_version", "profile", "current"])
+    for i, b in enumerate(builds):
+        writer.writerow([b["build_id"], b["snapshot_id"], b["published_at"], b["code_version"],
+                         b["profile"], "yes" if i == 0 else ""])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reelreason", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="materialize assets (default: all)")
+    p.add_argument("selection", nargs="?", default=None,
+                   help="Dagster asset selection, e.g. 'group:staging' or 'key:ml1m_*'")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("sql", help="run a query on the current build, print CSV")
+    p.add_argument("query")
+    p.add_argument("--build", default=None, help="build id (or unique prefix) to read instead")
+    p.set_defaults(func=cmd_sql)
+    p = sub.add_parser("builds", help="list published builds, newest first")
+    p.set_defaults(func=cmd_builds)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as exc:  # settings errors etc.: one clear line, not a traceback
+        from pipelines.settings import SettingsError
+
+        if isinstance(exc, SettingsError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""CCPE-M: one JSON array of conversations (`data.json`).
+
+An utterance's `segments` is often absent; a segment's span is `[startIndex, endIndex)` of
+the utterance text and may carry several annotations, so `ccpe_segments` has one row per
+(segment, annotation). Spans nest; preference spans carry no polarity.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from reelreason.parse.common import LineAccount, Parsed, SourceFormatError, check_structure, quarantine_row
+
+UTTERANCES_SCHEMA = pa.schema(
+    [
+        ("conversation_id", pa.string()),
+        ("utterance_index", pa.int32()),
+        ("speaker", pa.string()),
+        ("text", pa.string()),
+        ("n_segments", pa.int32()),
+    ]
+)
+SEGMENTS_SCHEMA = pa.schema(
+    [
+        ("conversation_id", pa.string()),
+        ("utterance_index", pa.int32()),
+        ("segment_index", pa.int32()),
+        ("start_index", pa.int32()),
+        ("end_index", pa.int32()),
+        ("text", pa.string()),
+        ("annotation_type", pa.string()),
+        ("entity_type", pa.string()),
+        ("span_matches_text", pa.bool_()),
+    ]
+)
+SPEAKERS = ("USER", "ASSISTANT")
+
+
+def load_json_document(path: Path, label: str):
+    raw = path.read_bytes()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SourceFormatError(f"{label}: not valid UTF-8 at byte {exc.start} (wrong encoding)")
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        truncated = exc.pos >= len(raw.rstrip()) - 1
+        hint = "the file ends early (truncated download?)" if truncated else "corrupt JSON"
+        raise SourceFormatError(
+            f"{label}: invalid JSON at {where}: {exc.msg}; {hint}. Delete it and fetch it again."
+        ) from None
+
+
+def parse(path: Path, label: str) -> Parsed:
+    doc = load_json_document(path, label)
+    if not isinstance(doc, list):
+        raise SourceFormatError(f"{label}: expected a JSON array of conversations, got {type(doc).__name__}")
+    utterances, segments, quarantine = [], [], []
+    account = LineAccount(label, sum(len(c.get("utterances") or []) if isinstance(c, dict) else 1
+                                     for c in doc), 0)
+    for position, conv in enumerate(doc):
+        if not isinstance(conv, dict) or not isinstance(conv.get("utterances"), list) \
+                or "conversationId" not in conv:
+            quarantine.append(quarantine_row(label, None, json.dumps(conv)[:4000],
+                                             f"conversation #{position} lacks conversationId/utterances"))
+            account.quarantined += max(1, len(conv.get("utterances") or []) if isinstance(conv, dict) else 1)
+            continue
+        conv_id = str(conv["conversationId"])
+        for utt in conv["utterances"]:
+            text = utt.get("text") if isinstance(utt, dict) else None
+            if not isinstance(text, str) or utt.get("speaker") not in SPEAKERS \
+                    or not isinstance(utt.get("index"), int):
+                quarantine.append(quarantine_row(label, None, json.dumps(utt)[:4000],
+                                                 f"utterance in {conv_id} lacks index/speaker/text"))
+                account.quarantined += 1
+                continue
+            segs = utt.get("segments") or []
+            account.kept += 1
+            utterances.append({"conversation_id": conv_id, "utterance_index": utt["index"],
+                               "speaker": utt["speaker"], "text": text, "n_segments": len(segs)})
+            for seg_index, seg in enumerate(segs):
+                start, end = seg.get("startIndex"), seg.get("endIndex")
+                span = seg.get("text")
+                matches = isinstance(start, int) and isinstance(end, int) and text[start:end] == span
+                for ann in seg.get("annotations") or [{}]:
+                    segments.append(
+                        {"conversation_id": conv_id, "utterance_index": utt["index"],
+                         "segment_index": seg_index, "start_index": start, "end_index": end,
+                         "text": span, "annotation_type": ann.get("annotationType"),
+                         "entity_type": ann.get("entityType"), "span_matches_text": matches}
+                    )
+    check_structure(account, quarantine)
+    return Parsed(
+        {
+            "ccpe_utterances": pa.Table.from_pylist(utterances, schema=UTTERANCES_SCHEMA),
+            "ccpe_segments": pa.Table.from_pylist(segments, schema=SEGMENTS_SCHEMA),
+        },
+        {"ccpe_utterances": quarantine},
+        [account],
+        {"conversations": len(doc),
+         "utterances_without_segments": sum(1 for u in utterances if u["n_segments"] == 0)},
+    )

@@ -1,0 +1,236 @@
+"""Shared machinery for the source parsers.
+
+Every parser returns `Parsed`: the typed tables, the rows it could not parse (quarantine:
+file, line, raw text, reason) and a line account that proves nothing was dropped:
+rows kept + lines quarantined + blank lines == data lines in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+QUARANTINE_SCHEMA = pa.schema(
+    [("file", pa.string()), ("line", pa.int64()), ("raw", pa.string()), ("reason", pa.string())]
+)
+
+# Above this share of unparseable lines a file is structurally broken, not slightly dirty.
+STRUCTURAL_FAILURE_FRACTION = 0.5
+
+
+class SourceFormatError(ValueError):
+    """A file that cannot be read as its format at all (names the file and the problem)."""
+
+
+@dataclass
+class LineAccount:
+    file: str
+    data_lines: int  # lines that should hold one record each (header excluded)
+    blank_lines: int
+    kept: int = 0
+    quarantined: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.kept + self.quarantined + self.blank_lines == self.data_lines
+
+
+@dataclass
+class Parsed:
+    tables: dict[str, pa.Table]
+    quarantine: dict[str, list[dict]] = field(default_factory=dict)  # table -> rows
+    accounts: list[LineAccount] = field(default_factory=list)
+    notes: dict[str, object] = field(default_factory=dict)  # handled quirks, for metadata
+
+    def quarantine_table(self, table: str) -> pa.Table:
+        return pa.Table.from_pylist(self.quarantine.get(table, []), schema=QUARANTINE_SCHEMA)
+
+
+def count_lines(path: Path, *, header: bool = False) -> tuple[int, int]:
+    """(data lines, blank lines) of a text file, read in chunks (bounded memory)."""
+    newlines = blank = 0
+    carry = b"\n"  # a virtual newline before the file: an empty first line is blank too
+    last = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+            buf = carry + chunk
+            # A blank line starts after a newline and is empty or just "\r". Only positions
+            # whose look-ahead is fully inside the buffer are judged; the rest carry over.
+            blank += sum(1 for m in _BLANK.finditer(buf) if m.start() < len(buf) - 2)
+            carry = buf[-2:]
+    blank += sum(1 for _ in _BLANK.finditer(carry))
+    if not last:
+        return 0, 0
+    lines = newlines + (0 if last == b"\n" else 1)
+    return lines - (1 if header else 0), blank
+
+
+_BLANK = re.compile(rb"\n(?=\r?\n)")
+
+
+def quarantine_row(file: str, line: int | None, raw: str, reason: str) -> dict:
+    return {"file": file, "line": line, "raw": raw[:4000], "reason": reason}
+
+
+def read_delimited(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    columns: dict[str, str],
+    delim: str,
+    header: bool = False,
+    encoding: str = "utf-8",
+    quote: str = "",
+    escape: str = "",
+    file_label: str | None = None,
+) -> tuple[str, list[dict], LineAccount]:
+    """Parse a delimited file with DuckDB into a temp table; rejected lines come back as
+    quarantine rows with their line number and DuckDB's reason.
+
+    Returns (temp table name, quarantine rows, line account).
+    """
+    label = file_label or path.name
+    tag = uuid.uuid4().hex[:10]
+    table, rej_table, rej_scan = f"parsed_{tag}", f"rejects_{tag}", f"scans_{tag}"
+    cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
+    try:
+        con.execute(
+            f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim = ?, header = ?,
+                    encoding = ?, quote = ?, escape = ?, columns = {cols}, auto_detect = false,
+                    strict_mode = true, null_padding = false, ignore_errors = true,
+                    store_rejects = true, rejects_table = '{rej_table}',
+                    rejects_scan = '{rej_scan}', max_line_size = 16777216)""",
+            [str(path), delim, header, encoding, quote, escape],
+        )
+    except duckdb.Error as exc:
+        raise SourceFormatError(f"{label}: cannot be read as {delim!r}-separated text: {exc}")
+    rejects = con.execute(
+        f"""SELECT line, any_value(csv_line) AS raw,
+                   string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS reason
+            FROM {rej_table} GROUP BY line ORDER BY line"""
+    ).fetchall()
+    kept = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    data_lines, blank = count_lines(path, header=header)
+    account = LineAccount(label, data_lines, blank, kept, len(rejects))
+    quarantine = [quarantine_row(label, int(line), raw or "", reason) for line, raw, reason in rejects]
+    check_structure(account, quarantine, encoding=encoding)
+    return table, quarantine, account
+
+
+def check_structure(account: LineAccount, quarantine: list[dict], *, encoding: str = "utf-8") -> None:
+    """Fail loudly when most of a file is unreadable: that is a wrong file, not dirty rows."""
+    bad = account.quarantined
+    total = account.data_lines - account.blank_lines
+    if total <= 0 or bad <= total * STRUCTURAL_FAILURE_FRACTION:
+        return
+    first = quarantine[0] if quarantine else {"line": "?", "reason": "?"}
+    hint = "wrong delimiter or column count"
+    reasons = " ".join(q["reason"] for q in quarantine[:50])
+    if "INVALID ENCODING" in reasons or "unicode" in reasons.lower():
+        hint = f"the file is not valid {encoding} (wrong encoding)"
+    elif "MISSING COLUMNS" in reasons or "TOO MANY COLUMNS" in reasons:
+        hint = "wrong column count throughout"
+    raise SourceFormatError(
+        f"{account.file}: {bad} of {total} lines could not be parsed ({hint}). "
+        f"First bad line {first['line']}: {first['reason']}. Check that this is the right file "
+        "and that it is complete."
+    )
+
+
+def split_year(title: str | None) -> tuple[str | None, int | None]:
+    """'Heat (1995)' -> ('Heat', 1995); the year is the LAST (YYYY); '(  )' years drop out."""
+    if title is None:
+        return None, None
+    m = _YEAR_AT_END.search(title)
+    if not m:
+        stripped = _EMPTY_PARENS_AT_END.sub("", title).strip()
+        return re.sub(r"\s+", " ", stripped) or None, None
+    base = title[: m.start()]
+    return re.sub(r"\s+", " ", base).strip() or None, int(m.group(1))
+
+
+_YEAR_AT_END = re.compile(r"\s*\((\d{4})\)\s*$")
+_EMPTY_PARENS_AT_END = re.compile(r"\s*\(\s*\)\s*$")
+
+
+def read_lines_at(path: Path, wanted: set[int], encoding: str = "utf-8") -> dict[int, str]:
+    """Text of the given 1-based line numbers (used only on the rare quarantine path)."""
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    last = max(wanted)
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if number in wanted:
+                found[number] = raw.rstrip(b"\r\n").decode(encoding, errors="replace")
+            if number >= last:
+                break
+    return found
+
+
+def quarantine_where(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    reason_sql: str,
+    path: Path,
+    account: LineAccount,
+    quarantine: list[dict],
+    header: bool = False,
+    encoding: str = "utf-8",
+) -> int:
+    """Move rows of a parsed temp table whose `reason_sql` is not NULL into quarantine.
+
+    The temp table keeps file order, so a row's line number is recovered by counting the
+    lines the reader kept (skipping header, blank and already-rejected lines).
+    """
+    bad = con.execute(
+        f"""SELECT rid, reason FROM (SELECT rowid AS rid, {reason_sql} AS reason FROM {table})
+            WHERE reason IS NOT NULL ORDER BY rid"""
+    ).fetchall()
+    if not bad:
+        return 0
+    skipped = {q["line"] for q in quarantine if q["file"] == account.file}
+    ordinals = {int(rowid): reason for rowid, reason in bad}
+    line_of: dict[int, int] = {}
+    with open(path, "rb") as f:
+        kept_index = -1
+        for number, raw in enumerate(f, start=1):
+            if (header and number == 1) or number in skipped or not raw.rstrip(b"\r\n"):
+                continue
+            kept_index += 1
+            if kept_index in ordinals:
+                line_of[kept_index] = number
+                if len(line_of) == len(ordinals):
+                    break
+    texts = read_lines_at(path, set(line_of.values()), encoding)
+    for rowid, reason in ordinals.items():
+        line = line_of.get(rowid)
+        quarantine.append(quarantine_row(account.file, line, texts.get(line, ""), reason))
+    con.execute(
+        f"DELETE FROM {table} WHERE rowid IN ({', '.join(str(r) for r in ordinals)})"
+    )
+    account.kept -= len(ordinals)
+    account.quarantined += len(ordinals)
+    quarantine.sort(key=lambda q: (q["file"], q["line"] or 0))
+    return len(ordinals)
+
+
+def detect_text_encoding(path: Path, declared: str) -> tuple[str, str | None]:
+    """MovieLens is latin-1, but re-encoded UTF-8 copies circulate; read those as UTF-8
+    rather than turning 'é' into 'Ã©'. Returns (encoding, note or None)."""
+    data = path.read_bytes()
+    if declared.lower() in {"latin-1", "latin1", "iso-8859-1"} and any(b > 0x7F for b in data):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return declared, None
+        return "utf-8", f"{path.name} is UTF-8, not the upstream latin-1: read as UTF-8"
+    return declared, None

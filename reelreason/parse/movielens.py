@@ -1,0 +1,112 @@
+"""MovieLens 1M: `::`-separated, no header, latin-1 (`ml-1m/{movies,ratings,users}.dat`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from reelreason.parse.common import (
+    Parsed,
+    detect_text_encoding,
+    quarantine_where,
+    read_delimited,
+)
+from reelreason.titles import parse_movielens_title
+
+ML_GENRES = (
+    "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
+    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
+    "Thriller", "War", "Western",
+)
+ML_AGE_CODES = (1, 18, 25, 35, 45, 50, 56)
+
+MOVIES_SCHEMA = pa.schema(
+    [
+        ("movie_id", pa.int32()),
+        ("title_raw", pa.string()),
+        ("title", pa.string()),
+        ("alt_title", pa.string()),
+        ("year", pa.int16()),
+        ("genres", pa.list_(pa.string())),
+    ]
+)
+
+
+def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
+    encoding, note = detect_text_encoding(path, "latin-1")
+    genres = ", ".join("'" + g.replace("'", "''") + "'" for g in ML_GENRES)
+    tmp, quarantine, account = read_delimited(
+        con, path, delim="::", encoding=encoding, file_label=label,
+        columns={"movie_id": "INTEGER", "title_raw": "VARCHAR", "genres_raw": "VARCHAR"},
+    )
+    quarantine_where(
+        con, tmp, path=path, account=account, quarantine=quarantine, encoding=encoding,
+        reason_sql=f"""CASE WHEN movie_id <= 0 THEN 'movie_id must be positive'
+                           WHEN title_raw IS NULL OR trim(title_raw) = '' THEN 'empty title'
+                           WHEN count(*) OVER (PARTITION BY movie_id) > 1
+                                AND rowid > min(rowid) OVER (PARTITION BY movie_id)
+                                THEN 'duplicate movie_id ' || movie_id
+                           WHEN len(list_filter(string_split(coalesce(genres_raw, ''), '|'),
+                                    lambda g: g <> '' AND g NOT IN ({genres}))) > 0
+                                THEN 'unknown genre in ' || genres_raw END""",
+    )
+    rows = []
+    for movie_id, title_raw, genres_raw in con.execute(
+        f"SELECT movie_id, title_raw, genres_raw FROM {tmp} ORDER BY rowid"
+    ).fetchall():
+        genres = [g for g in (genres_raw or "").split("|") if g]
+        title, alt, year = parse_movielens_title(title_raw)
+        rows.append(
+            {"movie_id": movie_id, "title_raw": title_raw, "title": title, "alt_title": alt,
+             "year": year, "genres": genres}
+        )
+    notes = {"encoding": encoding}
+    if note:
+        notes["encoding_note"] = note
+    return Parsed(
+        {"ml1m_movies": pa.Table.from_pylist(rows, schema=MOVIES_SCHEMA)},
+        {"ml1m_movies": quarantine},
+        [account],
+        notes,
+    )
+
+
+def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
+    tmp, quarantine, account = read_delimited(
+        con, path, delim="::", encoding="latin-1", file_label=label,
+        columns={"user_id": "INTEGER", "movie_id": "INTEGER", "rating": "TINYINT",
+                 "ts": "BIGINT"},
+    )
+    quarantine_where(
+        con, tmp, path=path, account=account, quarantine=quarantine,
+        reason_sql="""CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5'
+                           WHEN ts < 0 THEN 'negative timestamp' END""",
+    )
+    table = con.execute(
+        f"""SELECT user_id, movie_id, rating, ts AS rated_at_epoch,
+                   make_timestamp(ts * 1000000) AS rated_at
+            FROM {tmp} ORDER BY rowid"""
+    ).to_arrow_table()
+    return Parsed({"ml1m_ratings": table}, {"ml1m_ratings": quarantine}, [account])
+
+
+def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
+    tmp, quarantine, account = read_delimited(
+        con, path, delim="::", encoding="latin-1", file_label=label,
+        columns={"user_id": "INTEGER", "gender": "VARCHAR", "age_code": "TINYINT",
+                 "occupation_code": "TINYINT", "zip": "VARCHAR"},
+    )
+    ages = ", ".join(map(str, ML_AGE_CODES))
+    quarantine_where(
+        con, tmp, path=path, account=account, quarantine=quarantine,
+        reason_sql=f"""CASE WHEN gender NOT IN ('M', 'F') THEN 'gender ' || gender || ' not M/F'
+                            WHEN age_code NOT IN ({ages}) THEN 'unknown age code ' || age_code
+                            WHEN occupation_code NOT BETWEEN 0 AND 20
+                                THEN 'unknown occupation code ' || occupation_code END""",
+    )
+    table = con.execute(
+        f"SELECT user_id, gender, age_code, occupation_code, zip FROM {tmp} ORDER BY rowid"
+    ).to_arrow_table()
+    return Parsed({"ml1m_users": table}, {"ml1m_users": quarantine}, [account])
