@@ -16,8 +16,7 @@ def quarantine_check_for(table: str, max_fraction: float) -> dg.AssetChecksDefin
         "(REELREASON_QUARANTINE_MAX_FRACTION).",
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        quarantined = warehouse.quarantine_count(table)
-        rows = warehouse.row_count(table)
+        rows, quarantined = warehouse.quarantine_stats(table)
         fraction = quarantined / (rows + quarantined) if rows + quarantined else 0.0
         passed = fraction <= max_fraction and quarantined == 0
         severity = (

@@ -34,15 +34,14 @@ class WarehouseResource(dg.ConfigurableResource):
         return self.lake.write_table(name, table, run_id=run_id, source=source,
                                      quarantine=quarantine)
 
-    def quarantine_count(self, table: str) -> int:
+    def quarantine_stats(self, table: str) -> tuple[int, int]:
+        """(rows in the table, rows of its source in quarantine)."""
         with self.lake.session() as con:
-            return con.execute(
+            rows = con.execute(f"SELECT count(*) FROM lake.main.{table}").fetchone()[0]
+            quarantined = con.execute(
                 "SELECT count(*) FROM lake.quarantine WHERE table_name = ?", [table]
             ).fetchone()[0]
-
-    def row_count(self, table: str) -> int:
-        with self.lake.session() as con:
-            return con.execute(f"SELECT count(*) FROM lake.main.{table}").fetchone()[0]
+        return rows, quarantined
 
 
 class RawFilesResource(dg.ConfigurableResource):

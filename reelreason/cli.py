@@ -66,6 +66,7 @@ def cmd_build(args) -> int:
         instance = dg.DagsterInstance.get()
         result = job.execute_in_process(
             instance=instance, asset_selection=list(keys), raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
             tags={"reelreason/profile": settings.profile, "reelreason/trigger": "cli"},
         )
     elapsed = time.monotonic() - start
@@ -92,6 +93,8 @@ def cmd_build(args) -> int:
         for event in result.all_events:
             if event.is_failure and event.step_key:
                 err = getattr(event.event_specific_data, "error", None)
+                while err is not None and err.cause is not None:  # the user's error, not Dagster's wrapper
+                    err = err.cause
                 msg = err.message.strip() if err else event.message
                 print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
         print(f"build failed after {elapsed:.1f}s (run {result.run_id}); the previous build "
@@ -157,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="materialize assets (default: all)")
     p.add_argument("selection", nargs="?", default=None,
                    help="Dagster asset selection, e.g. 'group:staging' or 'key:ml1m_*'")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="console log level of the run (default INFO)")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("sql", help="run a query on the current build, print CSV")
     p.add_argument("query")

@@ -15,9 +15,10 @@ from __future__ import annotations
 import glob
 import json
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,9 @@ _INTERNAL_DDL = {
             build_id VARCHAR, table_name VARCHAR, snapshot_id BIGINT, row_count BIGINT,
             written_by_run VARCHAR)""",
 }
+
+
+_WRITERS: dict[tuple[int, Path], duckdb.DuckDBPyConnection] = {}
 
 
 class WarehouseError(RuntimeError):
@@ -100,6 +104,13 @@ class Warehouse:
     def exists(self) -> bool:
         return self.catalog_path.exists()
 
+    def _ensure_wal(self) -> None:
+        """SQLite in WAL mode lets analysts read while a build commits (the default rollback
+        journal makes a reader's shared lock fail the writer with 'database is locked')."""
+        with closing(sqlite3.connect(self.catalog_path, timeout=30)) as db:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+
     # --- connections -------------------------------------------------------------------------
 
     def connect(
@@ -113,6 +124,7 @@ class Warehouse:
             )
         if not read_only:
             self.data_path.mkdir(parents=True, exist_ok=True)
+            self._ensure_wal()
         con = duckdb.connect()
         load_lake_extensions(con)
         options = [f"DATA_PATH {_sql_str(str(self.data_path) + os.sep)}"]
@@ -132,11 +144,26 @@ class Warehouse:
 
     @contextmanager
     def session(self, **kwargs) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self.connect(**kwargs)
+        """A connection for one unit of work. Writable sessions are cursors on one attached
+        connection per process (loading and verifying the extensions costs ~150 ms)."""
+        if kwargs:
+            con = self.connect(**kwargs)
+        else:
+            key = (os.getpid(), self.root)
+            base = _WRITERS.get(key)
+            if base is None:
+                base = _WRITERS[key] = self.connect()
+            con = base.cursor()
+            con.execute(f"USE {LAKE}")
         try:
             yield con
         finally:
             con.close()
+
+    def close(self) -> None:
+        base = _WRITERS.pop((os.getpid(), self.root), None)
+        if base is not None:
+            base.close()
 
     @contextmanager
     def transaction(
@@ -153,7 +180,10 @@ class Warehouse:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
             raise
 
     @staticmethod

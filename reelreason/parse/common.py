@@ -113,7 +113,8 @@ def read_delimited(
         raise SourceFormatError(f"{label}: cannot be read as {delim!r}-separated text: {exc}")
     rejects = con.execute(
         f"""SELECT line, any_value(csv_line) AS raw,
-                   string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS reason
+                   -- DuckDB may report several errors per line; the first column's is the cause
+                   arg_min(error_type || ': ' || error_message, coalesce(column_idx, 0)) AS reason
             FROM {rej_table} GROUP BY line ORDER BY line"""
     ).fetchall()
     kept = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
