@@ -41,7 +41,7 @@ def build_asset(settings: Settings) -> dg.AssetsDefinition:
         stats = context.instance.get_run_stats(context.run.run_id)
         started = datetime.fromtimestamp(stats.start_time, timezone.utc) if stats.start_time \
             else datetime.now(timezone.utc)
-        snapshot, tables = warehouse.lake.publish_build(
+        snapshot, tables = warehouse.publish_build(
             build_id=context.run.run_id, started_at=started, code_version=code_version(),
             profile=settings.profile, config=settings.public(),
         )

@@ -35,9 +35,7 @@ def raw_asset_for(dataset: Dataset) -> dg.AssetsDefinition:
         records, warnings = raw_files.fetch(dataset, log=context.log)
         for w in warnings:
             context.log.warning(w)
-        warehouse.lake.record_raw_files(
-            dataset.name, [r.as_row() for r in records], run_id=context.run.run_id
-        )
+        warehouse.record_raw_files(dataset.name, records, run_id=context.run.run_id)
         present = [r for r in records if r.origin != "absent"]
         return dg.MaterializeResult(
             metadata={

@@ -15,6 +15,14 @@ from reelreason.sources import Dataset
 from reelreason.warehouse import TableWrite, Warehouse
 
 
+RAW_FILES_SCHEMA = pa.schema(
+    [("dataset", pa.string()), ("path", pa.string()), ("origin", pa.string()),
+     ("url", pa.string()), ("bytes", pa.int64()), ("sha256", pa.string()),
+     ("pinned_sha256", pa.string()), ("checksum_status", pa.string()),
+     ("fetched_at", pa.timestamp("us", tz="UTC"))]
+)
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckLake warehouse. Every write is validated against its pandera model first."""
 
@@ -33,6 +41,17 @@ class WarehouseResource(dg.ConfigurableResource):
             schemas.validate("quarantine_rows", quarantine)
         return self.lake.write_table(name, table, run_id=run_id, source=source,
                                      quarantine=quarantine)
+
+    def record_raw_files(self, dataset: str, records: list[RawFileRecord], *, run_id: str) -> None:
+        rows = pa.Table.from_pylist(
+            [{k: v for k, v in r.as_row().items() if k != "local_path"} for r in records],
+            schema=RAW_FILES_SCHEMA,
+        )
+        schemas.validate("raw_files", rows)
+        self.lake.record_raw_files(dataset, rows, run_id=run_id)
+
+    def publish_build(self, **kwargs):
+        return self.lake.publish_build(validate=schemas.validate, **kwargs)
 
     def quarantine_stats(self, table: str) -> tuple[int, int]:
         """(rows in the table, rows of its source in quarantine)."""

@@ -48,14 +48,16 @@ def cmd_build(args) -> int:
     _ensure_dagster_home()
     import dagster as dg
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
     from pipelines.settings import Settings
 
     settings = Settings.from_env()
+    defs = build_definitions(settings)
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     selection = dg.AssetSelection.from_string(args.selection) if args.selection else dg.AssetSelection.all()
-    keys = selection.resolve(graph)
+    # Multi-table assets (ReDial, CCPE, ...) parse once: selecting one table selects its siblings.
+    keys = selection.required_multi_asset_neighbors().resolve(graph)
     if not keys:
         print(f"selection {args.selection!r} matches no asset", file=sys.stderr)
         return 2

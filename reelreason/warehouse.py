@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,20 +227,20 @@ class Warehouse:
                     con.unregister("incoming_quarantine")
             return TableWrite(name, self.snapshot_of(con, write_id), data.num_rows)
 
-    def record_raw_files(self, dataset: str, rows: Sequence[dict], *, run_id: str) -> None:
+    def record_raw_files(self, dataset: str, rows: pa.Table, *, run_id: str) -> None:
+        """Replace the provenance rows of one dataset's raw files."""
         with self.session() as con:
             with self.transaction(
                 con, message=f"raw files {dataset}", extra={"dataset": dataset, "run_id": run_id}
             ):
                 con.execute(f"DELETE FROM {LAKE}.raw_files WHERE dataset = ?", [dataset])
-                for r in rows:
-                    con.execute(
-                        f"INSERT INTO {LAKE}.raw_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            dataset, r["path"], r["origin"], r["url"], r["bytes"], r["sha256"],
-                            r.get("pinned_sha256"), r["checksum_status"], r["fetched_at"], run_id,
-                        ],
-                    )
+                con.register("incoming_raw_files", rows)
+                con.execute(
+                    f"INSERT INTO {LAKE}.raw_files BY NAME "
+                    "SELECT *, ? AS run_id FROM incoming_raw_files",
+                    [run_id],
+                )
+                con.unregister("incoming_raw_files")
 
     # --- builds ------------------------------------------------------------------------------
 
@@ -270,6 +270,7 @@ class Warehouse:
         code_version: str,
         profile: str,
         config: dict,
+        validate: Callable[[str, pa.Table], None] | None = None,
     ) -> tuple[int, list[TableWrite]]:
         """Record a build: the current version of every data table, in one commit."""
         with self.session() as con:
@@ -279,6 +280,17 @@ class Warehouse:
                 t: con.execute(f"SELECT count(*) FROM {LAKE}.main.{t}").fetchone()[0]
                 for t in tables
             }
+            missing = [t for t in tables if t not in writes]
+            if missing:
+                raise WarehouseError(f"tables {missing} have no recorded write; cannot publish")
+            rows = pa.Table.from_pylist(
+                [{"table_name": t, "snapshot_id": writes[t][0], "row_count": counts[t],
+                  "written_by_run": writes[t][1]} for t in tables],
+                schema=pa.schema([("table_name", pa.string()), ("snapshot_id", pa.int64()),
+                                  ("row_count", pa.int64()), ("written_by_run", pa.string())]),
+            )
+            if validate is not None:
+                validate("build_tables", rows)
             with self.transaction(
                 con, message=f"publish build {build_id}", extra={"build_id": build_id}
             ) as write_id:
@@ -286,14 +298,15 @@ class Warehouse:
                     f"INSERT INTO {LAKE}.builds VALUES (?, ?, now(), ?, ?, ?)",
                     [build_id, started_at, code_version, profile, json.dumps(config)],
                 )
-                for t in tables:
-                    snap, run = writes.get(t, (None, None))
-                    con.execute(
-                        f"INSERT INTO {LAKE}.build_tables VALUES (?, ?, ?, ?, ?)",
-                        [build_id, t, snap, counts[t], run],
-                    )
+                con.register("incoming_build_tables", rows)
+                con.execute(
+                    f"INSERT INTO {LAKE}.build_tables SELECT ?, table_name, snapshot_id, "
+                    "row_count, written_by_run FROM incoming_build_tables",
+                    [build_id],
+                )
+                con.unregister("incoming_build_tables")
             snapshot = self.snapshot_of(con, write_id)
-            return snapshot, [TableWrite(t, writes.get(t, (0,))[0], counts[t]) for t in tables]
+            return snapshot, [TableWrite(t, writes[t][0], counts[t]) for t in tables]
 
     def builds(self) -> list[dict]:
         with self.session(read_only=True) as con:

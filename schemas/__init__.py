@@ -28,6 +28,8 @@ TABLE_MODELS: dict[str, type[staging.Table]] = {
     "goemotions_ratings": staging.GoemotionsRatings,
     "goemotions_emotions": staging.GoemotionsEmotions,
     "quarantine_rows": warehouse.QuarantineRows,
+    "raw_files": warehouse.RawFiles,
+    "build_tables": warehouse.BuildTables,
 }
 
 _NULLABLE_INTS = {

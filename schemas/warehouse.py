@@ -17,3 +17,32 @@ class QuarantineRows(pa.DataFrameModel):
 
     class Config:
         strict = True
+
+
+class RawFiles(pa.DataFrameModel):
+    dataset: Series[str]
+    path: Series[str]
+    origin: Series[str] = pa.Field(isin=["user", "cache", "download", "absent"])
+    url: Series[str]
+    bytes: Series[pd.Int64Dtype] = pa.Field(ge=0)
+    sha256: Series[str] = pa.Field(str_matches=r"^([0-9a-f]{64})?$")
+    pinned_sha256: Series[str] = pa.Field(nullable=True)
+    checksum_status: Series[str] = pa.Field(
+        isin=["verified", "recorded", "unpinned", "mismatch_user", "absent"]
+    )
+    fetched_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs={"unit": "us", "tz": "UTC"})
+
+    class Config:
+        strict = True
+
+
+class BuildTables(pa.DataFrameModel):
+    """One row per published table of a build (the builds row itself is written beside it)."""
+
+    table_name: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z][a-z0-9_]*$")
+    snapshot_id: Series[pd.Int64Dtype] = pa.Field(ge=0)
+    row_count: Series[pd.Int64Dtype] = pa.Field(ge=0)
+    written_by_run: Series[str]
+
+    class Config:
+        strict = True

@@ -18,7 +18,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from reelreason.parse.common import Parsed, SourceFormatError, read_delimited, split_year
+from reelreason.parse.common import (
+    Parsed,
+    SourceFormatError,
+    quarantine_where,
+    read_delimited,
+    split_year,
+)
 
 DIALOG_COLUMNS = (
     "dialog_id", "utt_id", "speaker", "turn_id", "text", "text_with_placeholder", "movies",
@@ -125,22 +131,19 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
             con, path, delim="\t", header=True, file_label=label,
             columns={c: "VARCHAR" for c in DIALOG_COLUMNS},
         )
-        quarantine += q
-        accounts.append(account)
+        quarantine_where(
+            con, tmp, path=path, account=account, quarantine=q, header=True,
+            reason_sql="""CASE WHEN dialog_id IS NULL THEN 'missing dialog_id'
+                WHEN TRY_CAST(utt_id AS INTEGER) IS NULL THEN 'utt_id ' || coalesce(utt_id, '') || ' is not a number'
+                WHEN speaker NOT IN ('RECOMMENDER', 'SEEKER') OR speaker IS NULL
+                    THEN 'speaker ' || coalesce(speaker, '') || ' is not RECOMMENDER/SEEKER' END""",
+        )
         per_dialog: dict[str, list[dict]] = {}
         cur = con.execute(f"SELECT * FROM {tmp} ORDER BY rowid")
         names = [d[0] for d in cur.description]
         for values in cur.fetchall():
             r = dict(zip(names, values))
             utt_id, turn_id = _int(r["utt_id"]), _int(r["turn_id"])
-            if r["dialog_id"] is None or utt_id is None or r["speaker"] not in SPEAKERS:
-                quarantine.append(
-                    {"file": label, "line": None, "raw": "\t".join(v or "" for v in values),
-                     "reason": "missing dialog_id/utt_id or speaker not RECOMMENDER/SEEKER"}
-                )
-                account.kept -= 1
-                account.quarantined += 1
-                continue
             utterances.append(
                 {"dialog_id": r["dialog_id"], "split": split, "utt_id": utt_id,
                  "speaker": r["speaker"], "turn_id": turn_id,
@@ -152,6 +155,8 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
                  "second_label": _label(r["second_label"])}
             )
             per_dialog.setdefault(r["dialog_id"], []).append(r)
+        quarantine += q
+        accounts.append(account)
         for dialog_id, rows in per_dialog.items():
             first = rows[0]
             parsed = {c: parse_literal_dict(first[c]) for c in DICT_COLUMNS}
