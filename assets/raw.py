@@ -53,5 +53,5 @@ def raw_asset_for(dataset: Dataset) -> dg.AssetsDefinition:
     return _raw
 
 
-RAW_DATASETS = datasets()
-raw_assets = [raw_asset_for(ds) for ds in RAW_DATASETS.values()]
+def raw_assets_for(movietweetings_ref: str, mirror: str | None) -> list[dg.AssetsDefinition]:
+    return [raw_asset_for(ds) for ds in datasets(movietweetings_ref, mirror).values()]

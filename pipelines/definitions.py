@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.build import build_asset
 from assets.checks import quarantine_check_for
-from assets.raw import raw_assets
+from assets.raw import raw_assets_for
 from assets.staging import STAGING_TABLES, staging_assets
 from pipelines.resources import RawFilesResource, WarehouseResource
 from pipelines.settings import Settings
@@ -14,7 +14,8 @@ from pipelines.settings import Settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*raw_assets, *staging_assets, build_asset(settings)],
+        assets=[*raw_assets_for(settings.movietweetings_ref, settings.mirror), *staging_assets,
+                build_asset(settings)],
         asset_checks=[quarantine_check_for(t, settings.quarantine_max_fraction)
                       for t in STAGING_TABLES],
         resources={

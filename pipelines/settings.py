@@ -7,6 +7,7 @@ REELREASON_RAW_DIR     folder of raw files in the documented layout, used instea
 REELREASON_OFFLINE     1 = never download (sample profile: always)
 REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails above this share (default 0.01)
 REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
+REELREASON_MIRROR      base URL of a mirror laid out like REELREASON_RAW_DIR (downloads from it)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Settings:
     offline: bool = True
     quarantine_max_fraction: float = 0.01
     movietweetings_ref: str = MOVIETWEETINGS_DEFAULT_REF
+    mirror: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +66,7 @@ class Settings:
             offline=profile == "sample" or offline_flag,
             quarantine_max_fraction=fraction,
             movietweetings_ref=env.get("REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF),
+            mirror=env.get("REELREASON_MIRROR") or None,
         )
 
     def public(self) -> dict:

@@ -70,7 +70,18 @@ REDIAL_ZIP = Archive(
 )
 
 
-def datasets(movietweetings_ref: str | None = None) -> dict[str, Dataset]:
+def mirrored(dataset: Dataset, mirror: str) -> Dataset:
+    """The same dataset served from a mirror of the raw layout (`{mirror}/{path}`): for
+    companies that keep an internal copy, and for testing the download path end to end.
+    Extracted files have no upstream pin, so their sha256 is recorded on first download."""
+    base = mirror.rstrip("/")
+    files = tuple(
+        RawFile(rf.path, url=f"{base}/{rf.path}", required=rf.required) for rf in dataset.files
+    )
+    return Dataset(dataset.name, dataset.title, dataset.licence, files, dataset.one_of)
+
+
+def datasets(movietweetings_ref: str | None = None, mirror: str | None = None) -> dict[str, Dataset]:
     mt_ref = movietweetings_ref or os.environ.get(
         "REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF
     )
@@ -166,4 +177,6 @@ def datasets(movietweetings_ref: str | None = None) -> dict[str, Dataset]:
             ),
         ),
     ]
+    if mirror:
+        ds = [mirrored(d, mirror) for d in ds]
     return {d.name: d for d in ds}

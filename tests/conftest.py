@@ -38,9 +38,11 @@ class Builder:
         self.warehouse_root = tmp_path / "warehouse"
         self.instance = instance
 
-    def settings(self, raw_dir: Path = SAMPLE_RAW_DIR, **overrides) -> Settings:
-        return Settings(profile="sample", warehouse=self.warehouse_root, raw_dir=raw_dir,
-                        offline=True, **overrides)
+    def settings(self, raw_dir: Path | None = SAMPLE_RAW_DIR, **overrides) -> Settings:
+        # No raw folder means the full profile: download (from a test server's mirror).
+        online = raw_dir is None
+        return Settings(profile="full" if online else "sample", warehouse=self.warehouse_root,
+                        raw_dir=raw_dir, offline=not online, **overrides)
 
     def run(self, selection: str | None = None, **settings_kwargs) -> dg.ExecuteInProcessResult:
         defs = build_definitions(self.settings(**settings_kwargs))

@@ -141,3 +141,23 @@ def test_reader_sees_a_consistent_build_while_another_writes(builder, raw_copy):
         reader.join()
     assert errors == []
     assert seen <= {1226, 10} and 1226 in seen
+
+
+def test_full_profile_downloads_from_a_mirror_once(builder, httpserver):
+    """The download path end to end: the sample served over HTTP as a mirror of the raw layout."""
+    from pipelines.settings import SAMPLE_RAW_DIR
+
+    for path in SAMPLE_RAW_DIR.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(SAMPLE_RAW_DIR).as_posix()
+            httpserver.expect_request(f"/mirror/{rel}").respond_with_data(path.read_bytes())
+    first = builder.run(raw_dir=None, mirror=httpserver.url_for("/mirror"))
+    assert first.success, step_errors(first)
+    assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {"download": 23}
+    assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 1226
+    requests_made = len(httpserver.log)
+    assert requests_made == 23
+    second = builder.run(raw_dir=None, mirror=httpserver.url_for("/mirror"))
+    assert second.success
+    assert len(httpserver.log) == requests_made  # everything came from the verified cache
+    assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {"cache": 23}
