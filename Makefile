@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 export REELREASON_DAGSTER_DIR := $(CURDIR)/.dagster
 
-.PHONY: run test dev bench clean-warehouse
+.PHONY: run test lint dev bench clean-warehouse
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 dev: $(STAMP)
 	$(BIN)/dagster dev --host 127.0.0.1

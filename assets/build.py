@@ -1,6 +1,5 @@
 """Publishing a build: the moment a consistent set of table versions becomes current."""
 
-
 import subprocess
 from datetime import datetime, timezone
 
@@ -14,10 +13,21 @@ from pipelines.settings import PROJECT_ROOT, Settings
 def code_version() -> str:
     """git commit of the code that ran (with -dirty for uncommitted changes)."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT,
-                             capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5).stdout
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
         return sha + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         from importlib.metadata import version
@@ -39,11 +49,17 @@ def build_asset(settings: Settings) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         stats = context.instance.get_run_stats(context.run.run_id)
-        started = datetime.fromtimestamp(stats.start_time, timezone.utc) if stats.start_time \
+        started = (
+            datetime.fromtimestamp(stats.start_time, timezone.utc)
+            if stats.start_time
             else datetime.now(timezone.utc)
+        )
         snapshot, tables = warehouse.publish_build(
-            build_id=context.run.run_id, started_at=started, code_version=code_version(),
-            profile=settings.profile, config=settings.public(),
+            build_id=context.run.run_id,
+            started_at=started,
+            code_version=code_version(),
+            profile=settings.profile,
+            config=settings.public(),
         )
         lines = ["| table | rows | snapshot |", "|---|---|---|"]
         lines += [f"| {t.table} | {t.row_count:,} | {t.snapshot_id} |" for t in tables]
@@ -56,7 +72,7 @@ def build_asset(settings: Settings) -> dg.AssetsDefinition:
                 "table_count": len(tables),
                 "total_rows": sum(t.row_count for t in tables),
                 "read_it": dg.MetadataValue.md(
-                    f"`reelreason sql --build {context.run.run_id[:8]} \"SHOW TABLES\"`"
+                    f'`reelreason sql --build {context.run.run_id[:8]} "SHOW TABLES"`'
                 ),
             }
         )

@@ -1,6 +1,5 @@
 """Asset checks beside the staging tables: quarantined rows warn; too many fail and block."""
 
-
 import dagster as dg
 
 from pipelines.resources import WarehouseResource
@@ -29,8 +28,12 @@ def quarantine_check_for(table: str, max_fraction: float) -> dg.AssetChecksDefin
                 f"{quarantined} quarantined of {rows + quarantined} source rows ({fraction:.3%}); "
                 f"see `SELECT * FROM quarantine WHERE table_name = '{table}'`"
             ),
-            metadata={"quarantined": quarantined, "rows": rows, "fraction": fraction,
-                      "max_fraction": max_fraction},
+            metadata={
+                "quarantined": quarantined,
+                "rows": rows,
+                "fraction": fraction,
+                "max_fraction": max_fraction,
+            },
         )
 
     return _check

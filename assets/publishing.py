@@ -1,6 +1,5 @@
 """Turning a parser's output into warehouse writes and the metadata a person wants to see."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -36,7 +35,9 @@ def column_schema(table: pa.Table) -> dg.TableSchema:
 def file_accounts_markdown(parsed: Parsed) -> str:
     lines = ["| file | data lines | kept | quarantined | blank |", "|---|---|---|---|---|"]
     for a in parsed.accounts:
-        lines.append(f"| {a.file} | {a.data_lines} | {a.kept} | {a.quarantined} | {a.blank_lines} |")
+        lines.append(
+            f"| {a.file} | {a.data_lines} | {a.kept} | {a.quarantined} | {a.blank_lines} |"
+        )
     return "\n".join(lines)
 
 
@@ -52,8 +53,10 @@ def write_parsed(
     if unbalanced:  # a parser bug: rows would vanish without a trace, so stop here
         raise RuntimeError(
             "Line accounting does not balance (kept + quarantined + blank != data lines): "
-            + "; ".join(f"{a.file}: {a.kept}+{a.quarantined}+{a.blank_lines} != {a.data_lines}"
-                        for a in unbalanced)
+            + "; ".join(
+                f"{a.file}: {a.kept}+{a.quarantined}+{a.blank_lines} != {a.data_lines}"
+                for a in unbalanced
+            )
         )
     quarantined_total = sum(len(v) for v in parsed.quarantine.values())
     for name, table in parsed.tables.items():

@@ -1,6 +1,5 @@
 """Raw layer: one asset per dataset that makes its upstream files present and verified."""
 
-
 import dagster as dg
 
 from pipelines.resources import RawFilesResource, WarehouseResource
@@ -42,8 +41,10 @@ def raw_asset_for(dataset: Dataset) -> dg.AssetsDefinition:
                 "files": dg.MetadataValue.md(_files_markdown(records)),
                 "total_bytes": sum(r.bytes for r in present),
                 "origins": dg.MetadataValue.json(
-                    {o: sum(1 for r in present if r.origin == o) for o in
-                     ("user", "cache", "download")}
+                    {
+                        o: sum(1 for r in present if r.origin == o)
+                        for o in ("user", "cache", "download")
+                    }
                 ),
                 "absent_optional_files": [r.path for r in records if r.origin == "absent"],
                 "checksum_warnings": len(warnings),

@@ -1,6 +1,5 @@
 """Staging: one typed, validated table per upstream table (parsers live in reelreason.parse)."""
 
-
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,18 @@ from reelreason.parse.common import Parsed
 STAGING = "staging"
 
 
+def spec(name: str, dataset: str, engine: str, description: str) -> dg.AssetSpec:
+    """A staging table produced by a multi-table parse of one dataset."""
+    return dg.AssetSpec(
+        name,
+        group_name=STAGING,
+        kinds={engine, "pandera"},
+        deps=[f"raw_{dataset}"],
+        tags={"dataset": dataset},
+        description=description,
+    )
+
+
 def require(raw_files: RawFilesResource, rel_path: str) -> Path:
     path = raw_files.locate(rel_path)
     if path is None:
@@ -28,12 +39,20 @@ def require(raw_files: RawFilesResource, rel_path: str) -> Path:
 
 
 def single_table_asset(
-    name: str, *, source: str, rel_path: str, description: str,
+    name: str,
+    *,
+    source: str,
+    rel_path: str,
+    description: str,
     parse: Callable[[duckdb.DuckDBPyConnection, Path, str], Parsed],
 ) -> dg.AssetsDefinition:
     @dg.asset(
-        name=name, group_name=STAGING, kinds={"duckdb", "pandera"}, description=description,
-        deps=[f"raw_{source}"], tags={"dataset": source},
+        name=name,
+        group_name=STAGING,
+        kinds={"duckdb", "pandera"},
+        description=description,
+        deps=[f"raw_{source}"],
+        tags={"dataset": source},
     )
     def _asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
@@ -49,39 +68,53 @@ def single_table_asset(
 
 
 ml1m_movies = single_table_asset(
-    "ml1m_movies", source="movielens", rel_path="movielens/ml-1m/movies.dat",
+    "ml1m_movies",
+    source="movielens",
+    rel_path="movielens/ml-1m/movies.dat",
     parse=movielens.parse_movies,
     description="MovieLens 1M films: raw title, display title with the article restored "
     "(`American President, The` -> `The American President`), alternate title, year, genres.",
 )
 ml1m_ratings = single_table_asset(
-    "ml1m_ratings", source="movielens", rel_path="movielens/ml-1m/ratings.dat",
+    "ml1m_ratings",
+    source="movielens",
+    rel_path="movielens/ml-1m/ratings.dat",
     parse=movielens.parse_ratings,
     description="MovieLens 1M ratings: whole stars 1..5 with their timestamp.",
 )
 ml1m_users = single_table_asset(
-    "ml1m_users", source="movielens", rel_path="movielens/ml-1m/users.dat",
+    "ml1m_users",
+    source="movielens",
+    rel_path="movielens/ml-1m/users.dat",
     parse=movielens.parse_users,
     description="MovieLens 1M users: gender, age and occupation codes, zip kept as text.",
 )
 movietweetings_movies = single_table_asset(
-    "movietweetings_movies", source="movietweetings", rel_path="movietweetings/movies.dat",
+    "movietweetings_movies",
+    source="movietweetings",
+    rel_path="movietweetings/movies.dat",
     parse=movietweetings.parse_movies,
     description="MovieTweetings films keyed by IMDb id (`tt` + at least 7 digits); "
     "genres may be empty.",
 )
 movietweetings_ratings = single_table_asset(
-    "movietweetings_ratings", source="movietweetings", rel_path="movietweetings/ratings.dat",
+    "movietweetings_ratings",
+    source="movietweetings",
+    rel_path="movietweetings/ratings.dat",
     parse=movietweetings.parse_ratings,
     description="MovieTweetings ratings on 0..10, plus `rating_5` normalised to 0..5.",
 )
 movietweetings_users = single_table_asset(
-    "movietweetings_users", source="movietweetings", rel_path="movietweetings/users.dat",
+    "movietweetings_users",
+    source="movietweetings",
+    rel_path="movietweetings/users.dat",
     parse=movietweetings.parse_users,
     description="MovieTweetings users. Twitter ids are personal data and are not published.",
 )
 inspired_movies = single_table_asset(
-    "inspired_movies", source="inspired", rel_path="inspired/movie_database.tsv",
+    "inspired_movies",
+    source="inspired",
+    rel_path="inspired/movie_database.tsv",
     parse=inspired.parse_movie_database,
     description="INSPIRED's movie database, typed from its own header.",
 )
@@ -89,22 +122,30 @@ inspired_movies = single_table_asset(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("inspired_utterances", group_name=STAGING, kinds={"duckdb", "pandera"},
-                     deps=["raw_inspired"], tags={"dataset": "inspired"},
-                     description="INSPIRED utterances: speaker, turn, text with QUOTATION_MARK "
-                     "restored, mentioned titles, strategy labels."),
-        dg.AssetSpec("inspired_dialogs", group_name=STAGING, kinds={"duckdb", "pandera"},
-                     deps=["raw_inspired"], tags={"dataset": "inspired"},
-                     description="INSPIRED dialogs: split, the films/genres/people of the "
-                     "dialog (from its literals, malformed ones recovered), outcome labels."),
+        spec(
+            "inspired_utterances",
+            "inspired",
+            "duckdb",
+            "INSPIRED utterances: speaker, turn, text with QUOTATION_MARK "
+            "restored, mentioned titles, strategy labels.",
+        ),
+        spec(
+            "inspired_dialogs",
+            "inspired",
+            "duckdb",
+            "INSPIRED dialogs: split, the films/genres/people of the "
+            "dialog (from its literals, malformed ones recovered), outcome labels.",
+        ),
     ],
     can_subset=False,
 )
 def inspired_dialog_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
 ):
-    files = {s: (require(raw_files, f"inspired/{s}.tsv"), f"inspired/{s}.tsv")
-             for s in ("train", "dev", "test")}
+    files = {
+        s: (require(raw_files, f"inspired/{s}.tsv"), f"inspired/{s}.tsv")
+        for s in ("train", "dev", "test")
+    }
     with duckdb.connect() as con:
         parsed = inspired.parse_dialogs(con, files)
     yield from write_parsed(context, warehouse, parsed, source="inspired")
@@ -112,30 +153,42 @@ def inspired_dialog_tables(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("redial_conversations", group_name=STAGING, kinds={"python", "pandera"},
-                     deps=["raw_redial"], tags={"dataset": "redial"},
-                     description="ReDial conversations: split, seeker and recommender worker ids."),
-        dg.AssetSpec("redial_messages", group_name=STAGING, kinds={"python", "pandera"},
-                     deps=["raw_redial"], tags={"dataset": "redial"},
-                     description="ReDial messages with `@id` rendered to titles (raw text kept) "
-                     "and the sender's role."),
-        dg.AssetSpec("redial_mentions", group_name=STAGING, kinds={"python", "pandera"},
-                     deps=["raw_redial"], tags={"dataset": "redial"},
-                     description="ReDial film mentions per conversation with both sides' "
-                     "suggested/seen/liked answers (2 = did not say)."),
+        spec(
+            "redial_conversations",
+            "redial",
+            "python",
+            "ReDial conversations: split, seeker and recommender worker ids.",
+        ),
+        spec(
+            "redial_messages",
+            "redial",
+            "python",
+            "ReDial messages with `@id` rendered to titles (raw text kept) and the sender's role.",
+        ),
+        spec(
+            "redial_mentions",
+            "redial",
+            "python",
+            "ReDial film mentions per conversation with both sides' "
+            "suggested/seen/liked answers (2 = did not say).",
+        ),
     ],
     can_subset=False,
 )
 def redial_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
 ):
-    files = {s: (require(raw_files, f"redial/{s}_data.jsonl"), f"redial/{s}_data.jsonl")
-             for s in ("train", "test")}
+    files = {
+        s: (require(raw_files, f"redial/{s}_data.jsonl"), f"redial/{s}_data.jsonl")
+        for s in ("train", "test")
+    }
     yield from write_parsed(context, warehouse, redial.parse_conversations(files), source="redial")
 
 
 @dg.asset(
-    group_name=STAGING, kinds={"duckdb", "pandera"}, deps=["raw_redial"],
+    group_name=STAGING,
+    kinds={"duckdb", "pandera"},
+    deps=["raw_redial"],
     tags={"dataset": "redial"},
     description="ReDial's movies_with_mentions.csv (optional upstream file; empty when absent).",
 )
@@ -145,8 +198,15 @@ def redial_movies(
     path = raw_files.locate("redial/movies_with_mentions.csv")
     if path is None:
         context.log.warning("redial/movies_with_mentions.csv not supplied: redial_movies is empty")
-        schema = pa.schema([("redial_movie_id", pa.string()), ("name_raw", pa.string()),
-                            ("title", pa.string()), ("year", pa.int16()), ("n_mentions", pa.int32())])
+        schema = pa.schema(
+            [
+                ("redial_movie_id", pa.string()),
+                ("name_raw", pa.string()),
+                ("title", pa.string()),
+                ("year", pa.int16()),
+                ("n_mentions", pa.int32()),
+            ]
+        )
         parsed = Parsed({"redial_movies": schema.empty_table()}, notes={"file": "absent"})
     else:
         with duckdb.connect() as con:
@@ -157,13 +217,19 @@ def redial_movies(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("ccpe_utterances", group_name=STAGING, kinds={"python", "pandera"},
-                     deps=["raw_ccpe"], tags={"dataset": "ccpe"},
-                     description="CCPE-M utterances (USER / ASSISTANT) with their segment count."),
-        dg.AssetSpec("ccpe_segments", group_name=STAGING, kinds={"python", "pandera"},
-                     deps=["raw_ccpe"], tags={"dataset": "ccpe"},
-                     description="CCPE-M annotated spans: one row per (segment, annotation), "
-                     "offsets into the utterance text, annotation and entity types."),
+        spec(
+            "ccpe_utterances",
+            "ccpe",
+            "python",
+            "CCPE-M utterances (USER / ASSISTANT) with their segment count.",
+        ),
+        spec(
+            "ccpe_segments",
+            "ccpe",
+            "python",
+            "CCPE-M annotated spans: one row per (segment, annotation), "
+            "offsets into the utterance text, annotation and entity types.",
+        ),
     ],
     can_subset=False,
 )
@@ -176,17 +242,26 @@ def ccpe_tables(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("goemotions_texts", group_name=STAGING, kinds={"duckdb", "pandera"},
-                     deps=["raw_goemotions"], tags={"dataset": "goemotions"},
-                     description="GoEmotions comments, one row each: split, label names and one "
-                     "column per emotion (0/1 from the splits, or rater votes from raw CSVs)."),
-        dg.AssetSpec("goemotions_ratings", group_name=STAGING, kinds={"duckdb", "pandera"},
-                     deps=["raw_goemotions"], tags={"dataset": "goemotions"},
-                     description="GoEmotions raw rater rows (one per comment and rater) when the "
-                     "raw CSVs are used; author names are not kept."),
-        dg.AssetSpec("goemotions_emotions", group_name=STAGING, kinds={"python", "pandera"},
-                     deps=["raw_goemotions"], tags={"dataset": "goemotions"},
-                     description="The 28 emotions with their Ekman group and sentiment."),
+        spec(
+            "goemotions_texts",
+            "goemotions",
+            "duckdb",
+            "GoEmotions comments, one row each: split, label names and one "
+            "column per emotion (0/1 from the splits, or rater votes from raw CSVs).",
+        ),
+        spec(
+            "goemotions_ratings",
+            "goemotions",
+            "duckdb",
+            "GoEmotions raw rater rows (one per comment and rater) when the "
+            "raw CSVs are used; author names are not kept.",
+        ),
+        spec(
+            "goemotions_emotions",
+            "goemotions",
+            "python",
+            "The 28 emotions with their Ekman group and sentiment.",
+        ),
     ],
     can_subset=False,
 )
@@ -195,12 +270,17 @@ def goemotions_tables(
 ):
     locate = raw_files.locate
     names_path = locate("goemotions/emotions.txt")
-    emotions = goemotions.read_emotions(names_path, "goemotions/emotions.txt") if names_path else None
-    raw_csvs = [(locate(f"goemotions/goemotions_{i}.csv"), f"goemotions/goemotions_{i}.csv")
-                for i in (1, 2, 3)]
+    emotions = (
+        goemotions.read_emotions(names_path, "goemotions/emotions.txt") if names_path else None
+    )
+    raw_csvs = [
+        (locate(f"goemotions/goemotions_{i}.csv"), f"goemotions/goemotions_{i}.csv")
+        for i in (1, 2, 3)
+    ]
     raw_csvs = [(p, label) for p, label in raw_csvs if p is not None]
-    splits = {s: (locate(f"goemotions/{s}.tsv"), f"goemotions/{s}.tsv")
-              for s in ("train", "dev", "test")}
+    splits = {
+        s: (locate(f"goemotions/{s}.tsv"), f"goemotions/{s}.tsv") for s in ("train", "dev", "test")
+    }
     have_splits = emotions is not None and all(p for p, _ in splits.values())
     with duckdb.connect() as con:
         ratings = goemotions.parse_raw(con, raw_csvs, emotions) if raw_csvs else None
@@ -211,28 +291,47 @@ def goemotions_tables(
         if have_splits:
             texts = goemotions.parse_splits(con, splits, emotions)
         elif ratings is not None:
-            texts = Parsed({"goemotions_texts": goemotions.texts_from_ratings(
-                con, ratings.tables["goemotions_ratings"], emotions)},
-                notes={"label_source": f"raw rater votes (>= {goemotions.MIN_AGREEING_RATERS} agree)"})
+            texts = Parsed(
+                {
+                    "goemotions_texts": goemotions.texts_from_ratings(
+                        con, ratings.tables["goemotions_ratings"], emotions
+                    )
+                },
+                notes={
+                    "label_source": f"raw rater votes (>= {goemotions.MIN_AGREEING_RATERS} agree)"
+                },
+            )
         else:
             raise RawDataError("GoEmotions: the splits are incomplete and no raw CSVs were given")
     if ratings is None:
         context.log.info("raw GoEmotions CSVs not supplied: goemotions_ratings is empty")
-        ratings = Parsed({"goemotions_ratings": goemotions.empty_ratings(emotions)},
-                         notes={"raw_csvs": "absent"})
+        ratings = Parsed(
+            {"goemotions_ratings": goemotions.empty_ratings(emotions)}, notes={"raw_csvs": "absent"}
+        )
     mapping = goemotions.emotion_mappings(
-        emotions, require(raw_files, "goemotions/ekman_mapping.json"),
+        emotions,
+        require(raw_files, "goemotions/ekman_mapping.json"),
         require(raw_files, "goemotions/sentiment_dict.json"),
     )
     yield from write_parsed(context, warehouse, texts, source="goemotions")
     yield from write_parsed(context, warehouse, ratings, source="goemotions")
-    yield from write_parsed(context, warehouse, Parsed({"goemotions_emotions": mapping}),
-                            source="goemotions")
+    yield from write_parsed(
+        context, warehouse, Parsed({"goemotions_emotions": mapping}), source="goemotions"
+    )
 
 
 staging_assets = [
-    ml1m_movies, ml1m_ratings, ml1m_users, movietweetings_movies, movietweetings_ratings,
-    movietweetings_users, inspired_movies, inspired_dialog_tables, redial_tables, redial_movies,
-    ccpe_tables, goemotions_tables,
+    ml1m_movies,
+    ml1m_ratings,
+    ml1m_users,
+    movietweetings_movies,
+    movietweetings_ratings,
+    movietweetings_users,
+    inspired_movies,
+    inspired_dialog_tables,
+    redial_tables,
+    redial_movies,
+    ccpe_tables,
+    goemotions_tables,
 ]
 STAGING_TABLES = [key.path[-1] for a in staging_assets for key in a.keys]

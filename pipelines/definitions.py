@@ -14,10 +14,14 @@ from pipelines.settings import Settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*raw_assets_for(settings.movietweetings_ref, settings.mirror), *staging_assets,
-                build_asset(settings)],
-        asset_checks=[quarantine_check_for(t, settings.quarantine_max_fraction)
-                      for t in STAGING_TABLES],
+        assets=[
+            *raw_assets_for(settings.movietweetings_ref, settings.mirror),
+            *staging_assets,
+            build_asset(settings),
+        ],
+        asset_checks=[
+            quarantine_check_for(t, settings.quarantine_max_fraction) for t in STAGING_TABLES
+        ],
         resources={
             "warehouse": WarehouseResource(root=str(settings.warehouse)),
             "raw_files": RawFilesResource(

@@ -14,12 +14,18 @@ from reelreason.download import RawFetcher, RawFileRecord
 from reelreason.sources import Dataset
 from reelreason.warehouse import TableWrite, Warehouse
 
-
 RAW_FILES_SCHEMA = pa.schema(
-    [("dataset", pa.string()), ("path", pa.string()), ("origin", pa.string()),
-     ("url", pa.string()), ("bytes", pa.int64()), ("sha256", pa.string()),
-     ("pinned_sha256", pa.string()), ("checksum_status", pa.string()),
-     ("fetched_at", pa.timestamp("us", tz="UTC"))]
+    [
+        ("dataset", pa.string()),
+        ("path", pa.string()),
+        ("origin", pa.string()),
+        ("url", pa.string()),
+        ("bytes", pa.int64()),
+        ("sha256", pa.string()),
+        ("pinned_sha256", pa.string()),
+        ("checksum_status", pa.string()),
+        ("fetched_at", pa.timestamp("us", tz="UTC")),
+    ]
 )
 
 
@@ -33,14 +39,20 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(self.root)
 
     def write_table(
-        self, name: str, table: pa.Table, *, run_id: str, source: str,
+        self,
+        name: str,
+        table: pa.Table,
+        *,
+        run_id: str,
+        source: str,
         quarantine: pa.Table | None = None,
     ) -> TableWrite:
         schemas.validate(name, table)
         if quarantine is not None:
             schemas.validate("quarantine_rows", quarantine)
-        return self.lake.write_table(name, table, run_id=run_id, source=source,
-                                     quarantine=quarantine)
+        return self.lake.write_table(
+            name, table, run_id=run_id, source=source, quarantine=quarantine
+        )
 
     def record_raw_files(self, dataset: str, records: list[RawFileRecord], *, run_id: str) -> None:
         rows = pa.Table.from_pylist(
@@ -77,9 +89,13 @@ class RawFilesResource(dg.ConfigurableResource):
         session = requests.Session()
         session.headers["User-Agent"] = "reelreason-data-platform/0.1"
         fetcher = RawFetcher(
-            Path(self.cache_dir), Path(self.raw_dir) if self.raw_dir else None,
-            offline=self.offline, session=session, attempts=self.attempts,
-            backoff=self.backoff_seconds, timeout=self.timeout_seconds,
+            Path(self.cache_dir),
+            Path(self.raw_dir) if self.raw_dir else None,
+            offline=self.offline,
+            session=session,
+            attempts=self.attempts,
+            backoff=self.backoff_seconds,
+            timeout=self.timeout_seconds,
             progress=(log.info if log else None),
         )
         return fetcher.fetch_dataset(dataset), fetcher.warnings

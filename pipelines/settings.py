@@ -47,15 +47,17 @@ class Settings:
                 f"REELREASON_PROFILE={profile!r} is not one of {', '.join(PROFILES)}"
             )
         raw = env.get("REELREASON_RAW_DIR")
-        raw_dir = Path(raw).expanduser().resolve() if raw else (
-            SAMPLE_RAW_DIR if profile == "sample" else None
+        raw_dir = (
+            Path(raw).expanduser().resolve()
+            if raw
+            else (SAMPLE_RAW_DIR if profile == "sample" else None)
         )
         if raw_dir is not None and not raw_dir.is_dir():
             raise SettingsError(f"REELREASON_RAW_DIR={raw_dir} is not a folder")
         try:
             fraction = float(env.get("REELREASON_QUARANTINE_MAX_FRACTION", "0.01"))
         except ValueError:
-            raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must be a number such as 0.01")
+            raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must be a number such as 0.01") from None
         if not 0 <= fraction <= 1:
             raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must lie in [0, 1]")
         offline_flag = env.get("REELREASON_OFFLINE", "").strip().lower() in {"1", "true", "yes"}

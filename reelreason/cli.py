@@ -1,8 +1,8 @@
 """`reelreason` command: build the warehouse, query it, list builds.
 
-    reelreason build [SELECTION]        materialize the graph (default: everything)
-    reelreason sql "SELECT ..." [--build ID]   query the current (or a named) build, CSV out
-    reelreason builds                   list published builds
+reelreason build [SELECTION]        materialize the graph (default: everything)
+reelreason sql "SELECT ..." [--build ID]   query the current (or a named) build, CSV out
+reelreason builds                   list published builds
 """
 
 from __future__ import annotations
@@ -55,19 +55,26 @@ def cmd_build(args) -> int:
     defs = build_definitions(settings)
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
-    selection = dg.AssetSelection.from_string(args.selection) if args.selection else dg.AssetSelection.all()
+    selection = (
+        dg.AssetSelection.from_string(args.selection) if args.selection else dg.AssetSelection.all()
+    )
     # Multi-table assets (ReDial, CCPE, ...) parse once: selecting one table selects its siblings.
     keys = selection.required_multi_asset_neighbors().resolve(graph)
     if not keys:
         print(f"selection {args.selection!r} matches no asset", file=sys.stderr)
         return 2
-    print(f"profile={settings.profile} warehouse={settings.warehouse} "
-          f"raw={settings.raw_dir or 'download'} assets={len(keys)}", file=sys.stderr)
+    print(
+        f"profile={settings.profile} warehouse={settings.warehouse} "
+        f"raw={settings.raw_dir or 'download'} assets={len(keys)}",
+        file=sys.stderr,
+    )
     start = time.monotonic()
     with build_lock(settings.warehouse):
         instance = dg.DagsterInstance.get()
         result = job.execute_in_process(
-            instance=instance, asset_selection=list(keys), raise_on_error=False,
+            instance=instance,
+            asset_selection=list(keys),
+            raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
             tags={"reelreason/profile": settings.profile, "reelreason/trigger": "cli"},
         )
@@ -77,8 +84,13 @@ def cmd_build(args) -> int:
         mat = event.event_specific_data.materialization
         count = mat.metadata.get("dagster/row_count")
         quarantined = mat.metadata.get("quarantined_rows")
-        rows.append((mat.asset_key.to_user_string(),
-                     count.value if count else "", quarantined.value if quarantined else ""))
+        rows.append(
+            (
+                mat.asset_key.to_user_string(),
+                count.value if count else "",
+                quarantined.value if quarantined else "",
+            )
+        )
     if rows:
         width = max(len(r[0]) for r in rows)
         print(f"{'asset':<{width}}  {'rows':>10}  {'quarantined':>11}")
@@ -89,18 +101,26 @@ def cmd_build(args) -> int:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
             if not ev.passed:
-                print(f"check {ev.asset_key.to_user_string()}:{ev.check_name} "
-                      f"{ev.severity.value}: {ev.description}", file=sys.stderr)
+                print(
+                    f"check {ev.asset_key.to_user_string()}:{ev.check_name} "
+                    f"{ev.severity.value}: {ev.description}",
+                    file=sys.stderr,
+                )
     if not result.success:
         for event in result.all_events:
             if event.is_failure and event.step_key:
                 err = getattr(event.event_specific_data, "error", None)
-                while err is not None and err.cause is not None:  # the user's error, not Dagster's wrapper
+                while (
+                    err is not None and err.cause is not None
+                ):  # the user's error, not Dagster's wrapper
                     err = err.cause
                 msg = err.message.strip() if err else event.message
                 print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
-        print(f"build failed after {elapsed:.1f}s (run {result.run_id}); the previous build "
-              "is still the current one", file=sys.stderr)
+        print(
+            f"build failed after {elapsed:.1f}s (run {result.run_id}); the previous build "
+            "is still the current one",
+            file=sys.stderr,
+        )
         return 1
     print(f"build {result.run_id} finished in {elapsed:.1f}s", file=sys.stderr)
     return 0
@@ -148,22 +168,41 @@ def cmd_builds(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["build_id", "snapshot_id", "published_at", "code_version", "profile", "current"])
+    writer.writerow(
+        ["build_id", "snapshot_id", "published_at", "code_version", "profile", "current"]
+    )
     for i, b in enumerate(builds):
-        writer.writerow([b["build_id"], b["snapshot_id"], b["published_at"], b["code_version"],
-                         b["profile"], "yes" if i == 0 else ""])
+        writer.writerow(
+            [
+                b["build_id"],
+                b["snapshot_id"],
+                b["published_at"],
+                b["code_version"],
+                b["profile"],
+                "yes" if i == 0 else "",
+            ]
+        )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="reelreason", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="reelreason", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="materialize assets (default: all)")
-    p.add_argument("selection", nargs="?", default=None,
-                   help="Dagster asset selection, e.g. 'group:staging' or 'key:ml1m_*'")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                   help="console log level of the run (default INFO)")
+    p.add_argument(
+        "selection",
+        nargs="?",
+        default=None,
+        help="Dagster asset selection, e.g. 'group:staging' or 'key:ml1m_*'",
+    )
+    p.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="console log level of the run (default INFO)",
+    )
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("sql", help="run a query on the current build, print CSV")
     p.add_argument("query")

@@ -271,8 +271,15 @@ class RawFetcher:
             meta = json.loads(meta_path.read_text())
             if sha256_of(cached) == meta["sha256"]:
                 return RawFileRecord(
-                    dataset, rf.path, str(cached), "cache", rf.origin_url, cached.stat().st_size,
-                    meta["sha256"], rf.sha256, meta["checksum_status"],
+                    dataset,
+                    rf.path,
+                    str(cached),
+                    "cache",
+                    rf.origin_url,
+                    cached.stat().st_size,
+                    meta["sha256"],
+                    rf.sha256,
+                    meta["checksum_status"],
                     datetime.fromisoformat(meta["fetched_at"]),
                 )
             self.warnings.append(f"{rf.path}: cached copy is corrupted; fetching it again")
@@ -284,7 +291,15 @@ class RawFetcher:
         except _Unreachable as exc:
             if not rf.required:
                 return RawFileRecord(
-                    dataset, rf.path, "", "absent", rf.origin_url, 0, "", rf.sha256, "absent",
+                    dataset,
+                    rf.path,
+                    "",
+                    "absent",
+                    rf.origin_url,
+                    0,
+                    "",
+                    rf.sha256,
+                    "absent",
                     _now(),
                 )
             raise RawDataError(
@@ -307,8 +322,16 @@ class RawFetcher:
                     f"{local}: sha256 {sha[:12]}… differs from the pinned {pinned[:12]}…"
                 )
         return RawFileRecord(
-            dataset, rf.path, str(local), "user", rf.origin_url, local.stat().st_size, sha,
-            pinned, status, datetime.fromtimestamp(local.stat().st_mtime, timezone.utc),
+            dataset,
+            rf.path,
+            str(local),
+            "user",
+            rf.origin_url,
+            local.stat().st_size,
+            sha,
+            pinned,
+            status,
+            datetime.fromtimestamp(local.stat().st_mtime, timezone.utc),
         )
 
     def _download(self, dataset: str, rf: RawFile, dest: Path, meta_path: Path) -> RawFileRecord:
@@ -322,8 +345,14 @@ class RawFetcher:
             pin = rf.sha256 or recorded.get(rf.path)
             self.progress(f"downloading {rf.url}")
             size, sha = stream_download(
-                self.session, rf.url, dest, sha256=pin, attempts=self.attempts,
-                backoff=self.backoff, timeout=self.timeout, progress=self.progress,
+                self.session,
+                rf.url,
+                dest,
+                sha256=pin,
+                attempts=self.attempts,
+                backoff=self.backoff,
+                timeout=self.timeout,
+                progress=self.progress,
             )
             status = "verified" if pin else "recorded"
             if not pin:
@@ -331,13 +360,26 @@ class RawFetcher:
         fetched = _now()
         meta_path.write_text(
             json.dumps(
-                {"url": rf.origin_url, "bytes": size, "sha256": sha,
-                 "checksum_status": status, "fetched_at": fetched.isoformat()}
+                {
+                    "url": rf.origin_url,
+                    "bytes": size,
+                    "sha256": sha,
+                    "checksum_status": status,
+                    "fetched_at": fetched.isoformat(),
+                }
             )
         )
         return RawFileRecord(
-            dataset, rf.path, str(dest), "download", rf.origin_url, size, sha,
-            rf.sha256 or recorded.get(rf.path), status, fetched,
+            dataset,
+            rf.path,
+            str(dest),
+            "download",
+            rf.origin_url,
+            size,
+            sha,
+            rf.sha256 or recorded.get(rf.path),
+            status,
+            fetched,
         )
 
     def _download_archive(self, archive: Archive, recorded: dict[str, str]) -> Path:
@@ -353,8 +395,14 @@ class RawFetcher:
             path.unlink()  # stale or corrupted: fetch again
         self.progress(f"downloading {archive.url}")
         _, sha = stream_download(
-            self.session, archive.url, path, md5=archive.md5, sha256=pin_sha,
-            attempts=self.attempts, backoff=self.backoff, timeout=self.timeout,
+            self.session,
+            archive.url,
+            path,
+            md5=archive.md5,
+            sha256=pin_sha,
+            attempts=self.attempts,
+            backoff=self.backoff,
+            timeout=self.timeout,
             progress=self.progress,
         )
         if not (archive.md5 or pin_sha):

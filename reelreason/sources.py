@@ -81,7 +81,9 @@ def mirrored(dataset: Dataset, mirror: str) -> Dataset:
     return Dataset(dataset.name, dataset.title, dataset.licence, files, dataset.one_of)
 
 
-def datasets(movietweetings_ref: str | None = None, mirror: str | None = None) -> dict[str, Dataset]:
+def datasets(
+    movietweetings_ref: str | None = None, mirror: str | None = None
+) -> dict[str, Dataset]:
     mt_ref = movietweetings_ref or os.environ.get(
         "REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF
     )
@@ -172,7 +174,9 @@ def datasets(movietweetings_ref: str | None = None, mirror: str | None = None) -
                 for i in (1, 2, 3)
             ),
             one_of=(
-                tuple(f"goemotions/{n}" for n in ("train.tsv", "dev.tsv", "test.tsv", "emotions.txt")),
+                tuple(
+                    f"goemotions/{n}" for n in ("train.tsv", "dev.tsv", "test.tsv", "emotions.txt")
+                ),
                 tuple(f"goemotions/goemotions_{i}.csv" for i in (1, 2, 3)),
             ),
         ),

@@ -16,10 +16,36 @@ from reelreason.parse.common import split_year
 
 # Articles MovieLens moves to the end of a title (English, Romance and Germanic languages).
 ARTICLES = (
-    "The", "A", "An", "Il", "I", "Gli", "La", "Le", "Les", "L'", "Lo", "Los", "Las", "El",
-    "Der", "Die", "Das", "Den", "Det", "De", "Un", "Une", "Una", "Uno", "O", "Os",
+    "The",
+    "A",
+    "An",
+    "Il",
+    "I",
+    "Gli",
+    "La",
+    "Le",
+    "Les",
+    "L'",
+    "Lo",
+    "Los",
+    "Las",
+    "El",
+    "Der",
+    "Die",
+    "Das",
+    "Den",
+    "Det",
+    "De",
+    "Un",
+    "Une",
+    "Una",
+    "Uno",
+    "O",
+    "Os",
 )
-_MOVED_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>" + "|".join(map(re.escape, ARTICLES)) + r")$")
+_MOVED_ARTICLE = re.compile(
+    r"^(?P<rest>.+), (?P<article>" + "|".join(map(re.escape, ARTICLES)) + r")$"
+)
 _TRAILING_PAREN = re.compile(r"^(?P<main>.+?) \((?P<inner>[^()]+)\)$")
 
 

@@ -284,10 +284,23 @@ class Warehouse:
             if missing:
                 raise WarehouseError(f"tables {missing} have no recorded write; cannot publish")
             rows = pa.Table.from_pylist(
-                [{"table_name": t, "snapshot_id": writes[t][0], "row_count": counts[t],
-                  "written_by_run": writes[t][1]} for t in tables],
-                schema=pa.schema([("table_name", pa.string()), ("snapshot_id", pa.int64()),
-                                  ("row_count", pa.int64()), ("written_by_run", pa.string())]),
+                [
+                    {
+                        "table_name": t,
+                        "snapshot_id": writes[t][0],
+                        "row_count": counts[t],
+                        "written_by_run": writes[t][1],
+                    }
+                    for t in tables
+                ],
+                schema=pa.schema(
+                    [
+                        ("table_name", pa.string()),
+                        ("snapshot_id", pa.int64()),
+                        ("row_count", pa.int64()),
+                        ("written_by_run", pa.string()),
+                    ]
+                ),
             )
             if validate is not None:
                 validate("build_tables", rows)
@@ -319,7 +332,7 @@ class Warehouse:
                     ORDER BY s.snapshot_id DESC"""
             )
             cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, row)) for row in cur.fetchall()]
+            return [dict(zip(cols, row, strict=False)) for row in cur.fetchall()]
 
     def resolve_build(self, build_id: str | None = None) -> dict:
         """The current (latest published) build, or the one named."""

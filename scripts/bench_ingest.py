@@ -58,16 +58,29 @@ def main() -> None:
         parsed, t_parse = timed(lambda: movielens.parse_ratings(con, path, "ratings.dat"))
         table = parsed.tables["ml1m_ratings"]
         _, t_validate = timed(lambda: schemas.validate("ml1m_ratings", table))
-        _, t_write = timed(lambda: lake.write_table(
-            "ml1m_ratings", table, run_id="bench", source="movielens",
-            quarantine=parsed.quarantine_table("ml1m_ratings")))
+        _, t_write = timed(
+            lambda: lake.write_table(
+                "ml1m_ratings",
+                table,
+                run_id="bench",
+                source="movielens",
+                quarantine=parsed.quarantine_table("ml1m_ratings"),
+            )
+        )
         ours = t_parse + t_validate + t_write
         lake.close()
         assert table.num_rows == args.rows, (table.num_rows, args.rows)
 
-        naive, t_naive = timed(lambda: pd.read_csv(
-            path, sep="::", engine="python", header=None, encoding="latin-1",
-            names=["user_id", "movie_id", "rating", "ts"]))
+        naive, t_naive = timed(
+            lambda: pd.read_csv(
+                path,
+                sep="::",
+                engine="python",
+                header=None,
+                encoding="latin-1",
+                names=["user_id", "movie_id", "rating", "ts"],
+            )
+        )
         assert len(naive) == args.rows
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -79,16 +92,20 @@ def main() -> None:
         ("baseline: pandas read_csv(sep='::', engine='python')", t_naive),
     ]
     print(f"ML-1M-sized ratings: {args.rows:,} rows, {size_mb:.1f} MB (generated in {t_gen:.1f}s)")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, duckdb {duckdb.__version__}, pandas {pd.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, duckdb {duckdb.__version__}, pandas {pd.__version__}"
+    )
     print()
     print(f"| {'step':<55} | {'seconds':>8} | {'rows/s':>12} |")
     print(f"|{'-' * 57}|{'-' * 10}|{'-' * 14}|")
     for name, secs in rows:
         print(f"| {name:<55} | {secs:>8.2f} | {args.rows / secs:>12,.0f} |")
     print()
-    print(f"baseline parse alone / our whole path: {t_naive / ours:.1f}x slower "
-          f"(our parse alone is {t_naive / t_parse:.1f}x faster)")
+    print(
+        f"baseline parse alone / our whole path: {t_naive / ours:.1f}x slower "
+        f"(our parse alone is {t_naive / t_parse:.1f}x faster)"
+    )
     print(f"target < 10 s for parse + land: {'MET' if ours < 10 else 'MISSED'} ({ours:.2f} s)")
     print(f"peak RSS of this process: {peak_mb:,.0f} MB")
 

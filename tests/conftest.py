@@ -10,12 +10,24 @@ from reelreason.warehouse import Warehouse
 
 # Exact row counts of the bundled sample (sample/README.md lists them per file).
 SAMPLE_COUNTS = {
-    "ml1m_movies": 41, "ml1m_ratings": 1226, "ml1m_users": 60,
-    "movietweetings_movies": 35, "movietweetings_ratings": 181, "movietweetings_users": 24,
-    "inspired_utterances": 125, "inspired_dialogs": 12, "inspired_movies": 40,
-    "redial_conversations": 12, "redial_messages": 111, "redial_mentions": 43,
-    "redial_movies": 33, "ccpe_utterances": 96, "ccpe_segments": 100,
-    "goemotions_texts": 60, "goemotions_ratings": 365, "goemotions_emotions": 28,
+    "ml1m_movies": 41,
+    "ml1m_ratings": 1226,
+    "ml1m_users": 60,
+    "movietweetings_movies": 35,
+    "movietweetings_ratings": 181,
+    "movietweetings_users": 24,
+    "inspired_utterances": 125,
+    "inspired_dialogs": 12,
+    "inspired_movies": 40,
+    "redial_conversations": 12,
+    "redial_messages": 111,
+    "redial_mentions": 43,
+    "redial_movies": 33,
+    "ccpe_utterances": 96,
+    "ccpe_segments": 100,
+    "goemotions_texts": 60,
+    "goemotions_ratings": 365,
+    "goemotions_emotions": 28,
 }
 
 
@@ -41,16 +53,22 @@ class Builder:
     def settings(self, raw_dir: Path | None = SAMPLE_RAW_DIR, **overrides) -> Settings:
         # No raw folder means the full profile: download (from a test server's mirror).
         online = raw_dir is None
-        return Settings(profile="full" if online else "sample", warehouse=self.warehouse_root,
-                        raw_dir=raw_dir, offline=not online, **overrides)
+        return Settings(
+            profile="full" if online else "sample",
+            warehouse=self.warehouse_root,
+            raw_dir=raw_dir,
+            offline=not online,
+            **overrides,
+        )
 
     def run(self, selection: str | None = None, **settings_kwargs) -> dg.ExecuteInProcessResult:
         defs = build_definitions(self.settings(**settings_kwargs))
         job = defs.resolve_implicit_global_asset_job_def()
         sel = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
         keys = sel.required_multi_asset_neighbors().resolve(defs.resolve_asset_graph())
-        return job.execute_in_process(instance=self.instance, asset_selection=list(keys),
-                                      raise_on_error=False)
+        return job.execute_in_process(
+            instance=self.instance, asset_selection=list(keys), raise_on_error=False
+        )
 
     @property
     def lake(self) -> Warehouse:

@@ -36,8 +36,9 @@ def test_build_then_sql_prints_csv(env, capsys):
     code, out, err = run_cli(capsys, "build")
     assert code == 0, err
     assert re.search(r"ml1m_ratings\s+1,226\s+0", out)
-    code, out, _ = run_cli(capsys, "sql",
-                           "SELECT title, genres FROM ml1m_movies WHERE title_raw LIKE 'Seven%'")
+    code, out, _ = run_cli(
+        capsys, "sql", "SELECT title, genres FROM ml1m_movies WHERE title_raw LIKE 'Seven%'"
+    )
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["title", "genres"]

@@ -71,10 +71,12 @@ def test_recorded_checksum_catches_a_changed_upstream(httpserver, tmp_path):
 def test_retries_5xx_and_429_then_succeeds(httpserver, tmp_path):
     httpserver.expect_ordered_request("/r").respond_with_data("busy", status=503)
     httpserver.expect_ordered_request("/r").respond_with_response(
-        Response("slow down", status=429, headers={"Retry-After": "0"}))
+        Response("slow down", status=429, headers={"Retry-After": "0"})
+    )
     httpserver.expect_ordered_request("/r").respond_with_data(b"ok\n")
-    n, sha = stream_download(requests.Session(), httpserver.url_for("/r"), tmp_path / "r",
-                             attempts=4, backoff=0.01)
+    n, sha = stream_download(
+        requests.Session(), httpserver.url_for("/r"), tmp_path / "r", attempts=4, backoff=0.01
+    )
     assert (tmp_path / "r").read_bytes() == b"ok\n" and n == 3
     assert len(httpserver.log) == 3
 
@@ -82,16 +84,24 @@ def test_retries_5xx_and_429_then_succeeds(httpserver, tmp_path):
 def test_404_fails_at_once_with_the_url(httpserver, tmp_path):
     httpserver.expect_request("/gone").respond_with_data("no", status=404)
     with pytest.raises(RawDataError, match=r"/gone failed with HTTP 404"):
-        stream_download(requests.Session(), httpserver.url_for("/gone"), tmp_path / "g", backoff=0.01)
+        stream_download(
+            requests.Session(), httpserver.url_for("/gone"), tmp_path / "g", backoff=0.01
+        )
     assert len(httpserver.log) == 1
 
 
 def test_zip_archive_md5_verified_and_members_extracted(httpserver, tmp_path):
     blob = make_zip({"ml-1m/movies.dat": b"1::Toy Story (1995)::Animation\n"})
     httpserver.expect_request("/ml-1m.zip").respond_with_data(blob)
-    archive = Archive("ml-1m.zip", httpserver.url_for("/ml-1m.zip"), md5=hashlib.md5(blob).hexdigest())
-    ds = Dataset("movielens", "ML", "test", (
-        RawFile("movielens/ml-1m/movies.dat", archive=archive, member="ml-1m/movies.dat"),))
+    archive = Archive(
+        "ml-1m.zip", httpserver.url_for("/ml-1m.zip"), md5=hashlib.md5(blob).hexdigest()
+    )
+    ds = Dataset(
+        "movielens",
+        "ML",
+        "test",
+        (RawFile("movielens/ml-1m/movies.dat", archive=archive, member="ml-1m/movies.dat"),),
+    )
     (rec,) = fetcher(tmp_path).fetch_dataset(ds)
     assert rec.checksum_status == "verified"
     assert open(rec.local_path, "rb").read() == b"1::Toy Story (1995)::Animation\n"
@@ -99,7 +109,9 @@ def test_zip_archive_md5_verified_and_members_extracted(httpserver, tmp_path):
 
 def test_zip_md5_mismatch_is_an_error(httpserver, tmp_path):
     httpserver.expect_request("/ml-1m.zip").respond_with_data(make_zip({"a": b"x"}))
-    archive = Archive("ml-1m.zip", httpserver.url_for("/ml-1m.zip"), md5="c4d9eecfca2ab87c1945afe126590906")
+    archive = Archive(
+        "ml-1m.zip", httpserver.url_for("/ml-1m.zip"), md5="c4d9eecfca2ab87c1945afe126590906"
+    )
     rf = RawFile("movielens/ml-1m/movies.dat", archive=archive, member="ml-1m/movies.dat")
     with pytest.raises(RawDataError, match="MD5 .* but pinned c4d9eecfca2ab87c1945afe126590906"):
         fetcher(tmp_path).fetch("movielens", rf)
@@ -110,7 +122,9 @@ def test_truncated_zip_names_the_archive(httpserver, tmp_path):
     httpserver.expect_request("/redial.zip").respond_with_data(blob[: len(blob) // 2])
     archive = Archive("redial_dataset.zip", httpserver.url_for("/redial.zip"))
     rf = RawFile("redial/train_data.jsonl", archive=archive, member="train_data.jsonl")
-    with pytest.raises(RawDataError, match=r"redial_dataset.zip is not a readable zip archive .*truncated"):
+    with pytest.raises(
+        RawDataError, match=r"redial_dataset.zip is not a readable zip archive .*truncated"
+    ):
         fetcher(tmp_path).fetch("redial", rf)
 
 
@@ -144,12 +158,15 @@ def test_offline_missing_file_says_where_to_put_it(tmp_path):
 
 def test_unreachable_server_is_a_clear_error_after_retries(tmp_path):
     rf = RawFile("ccpe/data.json", url="http://127.0.0.1:9/data.json")  # discard port: refused
-    with pytest.raises(RawDataError, match=r"could not be downloaded from http://127.0.0.1:9/data.json"):
+    with pytest.raises(
+        RawDataError, match=r"could not be downloaded from http://127.0.0.1:9/data.json"
+    ):
         fetcher(tmp_path, attempts=2).fetch("ccpe", rf)
 
 
 def test_optional_file_absent_is_recorded_not_fatal(tmp_path):
     f = fetcher(tmp_path, raw_dir=tmp_path, offline=True)
-    rec = f.fetch("redial", RawFile("redial/movies_with_mentions.csv", url="http://x/m.csv",
-                                    required=False))
+    rec = f.fetch(
+        "redial", RawFile("redial/movies_with_mentions.csv", url="http://x/m.csv", required=False)
+    )
     assert rec.origin == "absent" and rec.checksum_status == "absent"

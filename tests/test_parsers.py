@@ -31,8 +31,10 @@ def write(path, data: bytes):
         ("American President, The (1995)", ("The American President", None, 1995)),
         ("Postino, Il (The Postman) (1994)", ("Il Postino", "The Postman", 1994)),
         ("Seven (Se7en) (1995)", ("Seven", "Se7en", 1995)),
-        ("City of Lost Children, The (Cité des enfants perdus, La) (1995)",
-         ("The City of Lost Children", "La Cité des enfants perdus", 1995)),
+        (
+            "City of Lost Children, The (Cité des enfants perdus, La) (1995)",
+            ("The City of Lost Children", "La Cité des enfants perdus", 1995),
+        ),
         ("Good, the Bad and the Ugly, The (1966)", ("The Good, the Bad and the Ugly", None, 1966)),
         ("Avventura, L' (1960)", ("L'Avventura", None, 1960)),
         ("Police Academy  (1984)", ("Police Academy", None, 1984)),
@@ -96,7 +98,12 @@ def test_movielens_ratings_quarantine_wrong_field_count_and_range(con, tmp_path)
     assert "MISSING COLUMNS" in q[0]["reason"]
     assert q[1]["reason"] == "rating 7 outside 1..5"
     account = parsed.accounts[0]
-    assert (account.data_lines, account.kept, account.quarantined, account.blank_lines) == (5, 2, 2, 1)
+    assert (account.data_lines, account.kept, account.quarantined, account.blank_lines) == (
+        5,
+        2,
+        2,
+        1,
+    )
 
 
 def test_wrong_column_count_throughout_fails_naming_the_file(con, tmp_path):
@@ -122,7 +129,11 @@ def test_movietweetings_ids_padded_and_empty_genres(con, tmp_path):
         "12345678::Some Series (2019)::Drama\n"
         "0002844::Fantômas - À l'ombre de la guillotine (1913)::Crime|Drama\n".encode(),
     )
-    rows = movietweetings.parse_movies(con, path, "movies.dat").tables["movietweetings_movies"].to_pylist()
+    rows = (
+        movietweetings.parse_movies(con, path, "movies.dat")
+        .tables["movietweetings_movies"]
+        .to_pylist()
+    )
     assert [r["imdb_id"] for r in rows] == ["tt0000025", "tt0443706", "tt12345678", "tt0002844"]
     assert rows[0]["genres"] == []
     assert rows[3]["title"] == "Fantômas - À l'ombre de la guillotine"
@@ -142,8 +153,10 @@ def test_movietweetings_latin1_bytes_in_utf8_file_are_quarantined(con, tmp_path)
 
 
 def test_latin1_file_read_as_utf8_fails_as_wrong_encoding(con, tmp_path):
-    path = write(tmp_path / "movies.dat", "1::Misérables (1995)::Drama\n2::Amélie (2001)::Comedy\n"
-                 .encode("latin-1"))
+    path = write(
+        tmp_path / "movies.dat",
+        "1::Misérables (1995)::Drama\n2::Amélie (2001)::Comedy\n".encode("latin-1"),
+    )
     with pytest.raises(SourceFormatError, match="not valid utf-8 .wrong encoding."):
         movietweetings.parse_movies(con, path, "movietweetings/movies.dat")
 
@@ -164,11 +177,33 @@ def test_movietweetings_ratings_normalised_and_users_without_twitter_ids(con, tm
 HEADER = "\t".join(inspired.DIALOG_COLUMNS)
 
 
-def inspired_row(dialog, utt, speaker, turn, text, movies="", movie_dict="{}", fine="accept_rating_good"):
+def inspired_row(
+    dialog, utt, speaker, turn, text, movies="", movie_dict="{}", fine="accept_rating_good"
+):
     placeholder = text.replace("QUOTATION_MARK", '"')
-    return "\t".join([dialog, str(utt), speaker, str(turn), text, placeholder, movies, "", "",
-                      movie_dict, "{'drama': 0}", "{}", "{}", "", "opinion_inquiry", "", fine,
-                      "accept_new", "Ks_MbPPkhm1"])
+    return "\t".join(
+        [
+            dialog,
+            str(utt),
+            speaker,
+            str(turn),
+            text,
+            placeholder,
+            movies,
+            "",
+            "",
+            movie_dict,
+            "{'drama': 0}",
+            "{}",
+            "{}",
+            "",
+            "opinion_inquiry",
+            "",
+            fine,
+            "accept_new",
+            "Ks_MbPPkhm1",
+        ]
+    )
 
 
 def test_inspired_quotes_titles_and_malformed_literal(con, tmp_path):
@@ -176,10 +211,25 @@ def test_inspired_quotes_titles_and_malformed_literal(con, tmp_path):
     good_dict = "{'Zodiac (2007)': 0, 'Heat (1995)': 1}"
     lines = [
         HEADER,
-        inspired_row("d1.pkl", 1, "SEEKER", 1, "the QUOTATION_MARKfutureQUOTATION_MARK was dated",
-                     movie_dict=good_dict, fine="nan"),
-        inspired_row("d1.pkl", 2, "RECOMMENDER", 1, "Try these", movies="Zodiac (2007);  Heat (1995)",
-                     movie_dict=good_dict, fine="nan"),
+        inspired_row(
+            "d1.pkl",
+            1,
+            "SEEKER",
+            1,
+            "the QUOTATION_MARKfutureQUOTATION_MARK was dated",
+            movie_dict=good_dict,
+            fine="nan",
+        ),
+        inspired_row(
+            "d1.pkl",
+            2,
+            "RECOMMENDER",
+            1,
+            "Try these",
+            movies="Zodiac (2007);  Heat (1995)",
+            movie_dict=good_dict,
+            fine="nan",
+        ),
         inspired_row("d2.pkl", 1, "SEEKER", 1, "I liked it", movie_dict=bad_dict),
     ]
     path = write(tmp_path / "dev.tsv", ("\n".join(lines) + "\n").encode())
@@ -220,25 +270,41 @@ def test_inspired_movie_database_typed_from_header(con, tmp_path):
 
 
 def redial_line(conv_id="20001", initiator_q=None, respondent_q=None, text="I liked @111776."):
-    return json.dumps({
-        "movieMentions": {"111776": "Super Troopers (2001)", "151656": "Police Academy  (1984)",
-                          "204": "Why Him%3F (2016)", "192131": "American Pie "},
-        "respondentQuestions": respondent_q if respondent_q is not None else
-        {"111776": {"suggested": 0, "seen": 1, "liked": 1}},
-        "messages": [
-            {"timeOffset": 0, "text": text, "senderWorkerId": 956, "messageId": 1},
-            {"timeOffset": 9, "text": "Try @151656 or @204 or @999", "senderWorkerId": 957,
-             "messageId": 2},
-        ],
-        "conversationId": conv_id, "respondentWorkerId": 957, "initiatorWorkerId": 956,
-        "initiatorQuestions": initiator_q if initiator_q is not None else
-        {"111776": {"suggested": 0, "seen": 1, "liked": 1}},
-    })
+    return json.dumps(
+        {
+            "movieMentions": {
+                "111776": "Super Troopers (2001)",
+                "151656": "Police Academy  (1984)",
+                "204": "Why Him%3F (2016)",
+                "192131": "American Pie ",
+            },
+            "respondentQuestions": respondent_q
+            if respondent_q is not None
+            else {"111776": {"suggested": 0, "seen": 1, "liked": 1}},
+            "messages": [
+                {"timeOffset": 0, "text": text, "senderWorkerId": 956, "messageId": 1},
+                {
+                    "timeOffset": 9,
+                    "text": "Try @151656 or @204 or @999",
+                    "senderWorkerId": 957,
+                    "messageId": 2,
+                },
+            ],
+            "conversationId": conv_id,
+            "respondentWorkerId": 957,
+            "initiatorWorkerId": 956,
+            "initiatorQuestions": initiator_q
+            if initiator_q is not None
+            else {"111776": {"suggested": 0, "seen": 1, "liked": 1}},
+        }
+    )
 
 
 def test_redial_renders_mentions_and_reads_both_sides(tmp_path):
-    path = write(tmp_path / "test_data.jsonl",
-                 (redial_line() + "\n" + redial_line("20002", respondent_q=[]) + "\n").encode())
+    path = write(
+        tmp_path / "test_data.jsonl",
+        (redial_line() + "\n" + redial_line("20002", respondent_q=[]) + "\n").encode(),
+    )
     parsed = redial.parse_conversations({"test": (path, "redial/test_data.jsonl")})
     msgs = parsed.tables["redial_messages"].to_pylist()
     assert msgs[0]["text"] == "I liked Super Troopers (2001)."
@@ -246,8 +312,10 @@ def test_redial_renders_mentions_and_reads_both_sides(tmp_path):
     assert msgs[0]["sender_role"] == "seeker" and msgs[1]["sender_role"] == "recommender"
     assert msgs[1]["text"] == "Try Police Academy (1984) or Why Him? (2016) or @999"
     assert msgs[1]["unresolved_mentions"] == 1
-    mentions = {(m["conversation_id"], m["redial_movie_id"]): m
-                for m in parsed.tables["redial_mentions"].to_pylist()}
+    mentions = {
+        (m["conversation_id"], m["redial_movie_id"]): m
+        for m in parsed.tables["redial_mentions"].to_pylist()
+    }
     st = mentions[("20001", "111776")]
     assert (st["seeker_liked"], st["recommender_liked"]) == (1, 1)
     assert mentions[("20002", "111776")]["recommender_liked"] is None  # `[]` questions
@@ -256,18 +324,27 @@ def test_redial_renders_mentions_and_reads_both_sides(tmp_path):
 
 
 def test_redial_malformed_json_line_is_quarantined_with_its_line(tmp_path):
-    path = write(tmp_path / "train_data.jsonl",
-                 (redial_line() + "\n" + redial_line("20002")[:-40] + "\n"
-                  + redial_line("20003") + "\n").encode())
+    path = write(
+        tmp_path / "train_data.jsonl",
+        (
+            redial_line() + "\n" + redial_line("20002")[:-40] + "\n" + redial_line("20003") + "\n"
+        ).encode(),
+    )
     parsed = redial.parse_conversations({"train": (path, "redial/train_data.jsonl")})
     (q,) = parsed.quarantine["redial_conversations"]
     assert q["line"] == 2 and q["reason"].startswith("malformed JSON")
-    assert parsed.tables["redial_conversations"].column("conversation_id").to_pylist() == ["20001", "20003"]
+    assert parsed.tables["redial_conversations"].column("conversation_id").to_pylist() == [
+        "20001",
+        "20003",
+    ]
 
 
 def test_redial_movies_csv_crlf_quoted_commas(con, tmp_path):
-    path = write(tmp_path / "m.csv", b'movieId,movieName,nbMentions\r\n75796,Headhunter  (2009),1\r\n'
-                 b'76013,"Good, the Bad (1966)",4\r\n')
+    path = write(
+        tmp_path / "m.csv",
+        b"movieId,movieName,nbMentions\r\n75796,Headhunter  (2009),1\r\n"
+        b'76013,"Good, the Bad (1966)",4\r\n',
+    )
     rows = redial.parse_movies_with_mentions(con, path, "m").tables["redial_movies"].to_pylist()
     assert rows[1]["title"] == "Good, the Bad" and rows[0]["title"] == "Headhunter"
 
@@ -277,13 +354,33 @@ def test_redial_movies_csv_crlf_quoted_commas(con, tmp_path):
 
 def test_ccpe_segments_and_missing_segments(tmp_path):
     text = "I like Zodiac a lot"
-    doc = [{"conversationId": "CCPE-1", "utterances": [
-        {"index": 0, "speaker": "ASSISTANT", "text": "what do you watch"},
-        {"index": 1, "speaker": "USER", "text": text, "segments": [
-            {"startIndex": 7, "endIndex": 13, "text": "Zodiac",
-             "annotations": [{"annotationType": "ENTITY_NAME", "entityType": "MOVIE_OR_SERIES"},
-                             {"annotationType": "ENTITY_PREFERENCE", "entityType": "MOVIE_OR_SERIES"}]}]},
-    ]}]
+    doc = [
+        {
+            "conversationId": "CCPE-1",
+            "utterances": [
+                {"index": 0, "speaker": "ASSISTANT", "text": "what do you watch"},
+                {
+                    "index": 1,
+                    "speaker": "USER",
+                    "text": text,
+                    "segments": [
+                        {
+                            "startIndex": 7,
+                            "endIndex": 13,
+                            "text": "Zodiac",
+                            "annotations": [
+                                {"annotationType": "ENTITY_NAME", "entityType": "MOVIE_OR_SERIES"},
+                                {
+                                    "annotationType": "ENTITY_PREFERENCE",
+                                    "entityType": "MOVIE_OR_SERIES",
+                                },
+                            ],
+                        }
+                    ],
+                },
+            ],
+        }
+    ]
     path = write(tmp_path / "data.json", json.dumps(doc, indent=2).encode())
     parsed = ccpe.parse(path, "ccpe/data.json")
     utts = parsed.tables["ccpe_utterances"].to_pylist()
@@ -301,14 +398,18 @@ def test_ccpe_truncated_json_names_the_file(tmp_path):
 
 # --- GoEmotions --------------------------------------------------------------------------------
 
-EMOTIONS = ("admiration amusement anger annoyance approval caring confusion curiosity desire "
-            "disappointment disapproval disgust embarrassment excitement fear gratitude grief joy "
-            "love nervousness optimism pride realization relief remorse sadness surprise neutral").split()
+EMOTIONS = (
+    "admiration amusement anger annoyance approval caring confusion curiosity desire "
+    "disappointment disapproval disgust embarrassment excitement fear gratitude grief joy "
+    "love nervousness optimism pride realization relief remorse sadness surprise neutral"
+).split()
 
 
 def test_goemotions_splits_quoted_text_and_labels(con, tmp_path):
-    path = write(tmp_path / "dev.tsv",
-                 b'"He said ""wow"" twice"\t4,27\teew5j0j\nplain text, no quotes\t25\tedcu99z\n')
+    path = write(
+        tmp_path / "dev.tsv",
+        b'"He said ""wow"" twice"\t4,27\teew5j0j\nplain text, no quotes\t25\tedcu99z\n',
+    )
     parsed = goemotions.parse_splits(con, {"dev": (path, "goemotions/dev.tsv")}, EMOTIONS)
     rows = parsed.tables["goemotions_texts"].to_pylist()
     assert rows[0]["text"] == 'He said "wow" twice'
@@ -321,12 +422,22 @@ def test_goemotions_raw_rows_aggregate_to_votes(con, tmp_path):
     header = ",".join(goemotions.RAW_META_COLUMNS + tuple(EMOTIONS))
 
     def row(text, cid, rater, unclear, on=()):
-        return ",".join([text, cid, "someone", "movies", "t3_x", "t1_y", "1548381039.0", str(rater),
-                         unclear] + ["1" if e in on else "0" for e in EMOTIONS])
+        return ",".join(
+            [text, cid, "someone", "movies", "t3_x", "t1_y", "1548381039.0", str(rater), unclear]
+            + ["1" if e in on else "0" for e in EMOTIONS]
+        )
 
-    body = "\n".join([header, row('"Loved it, truly"', "c1", 1, "False", ("love", "joy")),
-                      row('"Loved it, truly"', "c1", 2, "False", ("love",)),
-                      row('"Loved it, truly"', "c1", 3, "True")]) + "\n"
+    body = (
+        "\n".join(
+            [
+                header,
+                row('"Loved it, truly"', "c1", 1, "False", ("love", "joy")),
+                row('"Loved it, truly"', "c1", 2, "False", ("love",)),
+                row('"Loved it, truly"', "c1", 3, "True"),
+            ]
+        )
+        + "\n"
+    )
     path = write(tmp_path / "goemotions_1.csv", body.encode())
     parsed = goemotions.parse_raw(con, [(path, "goemotions/goemotions_1.csv")], EMOTIONS)
     ratings = parsed.tables["goemotions_ratings"]

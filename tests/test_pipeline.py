@@ -18,16 +18,20 @@ def test_sample_build_materializes_everything_with_exact_counts(builder):
     # The build record: one build, every table with its row count and snapshot.
     (build,) = builder.lake.builds()
     assert build["build_id"] == result.run_id and build["profile"] == "sample"
-    recorded = dict(builder.query(
-        f"SELECT table_name, row_count FROM build_tables WHERE build_id = '{result.run_id}'"))
+    recorded = dict(
+        builder.query(
+            f"SELECT table_name, row_count FROM build_tables WHERE build_id = '{result.run_id}'"
+        )
+    )
     assert recorded == SAMPLE_COUNTS
     # Raw provenance: every file with its sha256, from the user folder.
     files = builder.query("SELECT path, origin, length(sha256) FROM raw_files")
     assert len(files) == 23 and {f[1] for f in files} == {"user"} and {f[2] for f in files} == {64}
     # Materialization metadata a person reads in the UI.
-    mats = {e.event_specific_data.materialization.asset_key.to_user_string():
-            e.event_specific_data.materialization.metadata
-            for e in result.get_asset_materialization_events()}
+    mats = {
+        e.event_specific_data.materialization.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
     assert mats["ml1m_ratings"]["dagster/row_count"].value == 1226
     assert mats["ml1m_ratings"]["quarantined_rows"].value == 0
     preview = mats["ml1m_movies"]["preview"].value
@@ -37,17 +41,26 @@ def test_sample_build_materializes_everything_with_exact_counts(builder):
 def test_quirks_survive_into_the_warehouse(builder):
     assert builder.run().success
     q = builder.query
-    assert q("SELECT title FROM ml1m_movies WHERE title_raw = 'American President, The (1995)'") \
-        == [("The American President",)]
-    assert q("SELECT title FROM ml1m_movies WHERE title_raw LIKE 'Mis%rables, Les (1995)'") \
-        == [("Les Misérables",)]
-    assert q("SELECT imdb_id, genres FROM movietweetings_movies WHERE movietweetings_id = '25'") \
-        == [("tt0000025", [])]
-    assert q("SELECT count(*) FROM redial_messages WHERE regexp_matches(text, '@[0-9]+')")[0][0] \
+    assert q(
+        "SELECT title FROM ml1m_movies WHERE title_raw = 'American President, The (1995)'"
+    ) == [("The American President",)]
+    assert q("SELECT title FROM ml1m_movies WHERE title_raw LIKE 'Mis%rables, Les (1995)'") == [
+        ("Les Misérables",)
+    ]
+    assert q(
+        "SELECT imdb_id, genres FROM movietweetings_movies WHERE movietweetings_id = '25'"
+    ) == [("tt0000025", [])]
+    assert (
+        q("SELECT count(*) FROM redial_messages WHERE regexp_matches(text, '@[0-9]+')")[0][0]
         == q("SELECT count(*) FROM redial_messages WHERE unresolved_mentions > 0")[0][0]
-    assert q("SELECT count(*) FROM inspired_utterances WHERE text LIKE '%QUOTATION_MARK%'")[0][0] == 0
+    )
+    assert (
+        q("SELECT count(*) FROM inspired_utterances WHERE text LIKE '%QUOTATION_MARK%'")[0][0] == 0
+    )
     assert q("SELECT count(*) FROM inspired_dialogs WHERE malformed_dicts <> []")[0][0] == 1
-    assert q("SELECT count(*) FROM redial_mentions WHERE title LIKE '%\\%3F%' ESCAPE '\\'")[0][0] == 0
+    assert (
+        q("SELECT count(*) FROM redial_mentions WHERE title LIKE '%\\%3F%' ESCAPE '\\'")[0][0] == 0
+    )
     assert q("SELECT count(*) FROM ccpe_utterances WHERE n_segments = 0")[0][0] > 0
 
 
@@ -83,11 +96,18 @@ def test_quarantined_rows_warn_and_too_many_block_the_build(builder, raw_copy):
     rows = builder.query("SELECT file, line, raw, reason FROM quarantine ORDER BY line")
     assert rows == [
         ("movielens/ml-1m/ratings.dat", 1227, "7::1::9::978300760", "rating 9 outside 1..5"),
-        ("movielens/ml-1m/ratings.dat", 1228, "7::2",
-         "MISSING COLUMNS: Expected Number of Columns: 4 Found: 2"),
+        (
+            "movielens/ml-1m/ratings.dat",
+            1228,
+            "7::2",
+            "MISSING COLUMNS: Expected Number of Columns: 4 Found: 2",
+        ),
     ]
-    evals = {e.event_specific_data.asset_key.to_user_string(): e.event_specific_data
-             for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    evals = {
+        e.event_specific_data.asset_key.to_user_string(): e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     assert not evals["ml1m_ratings"].passed
     assert evals["ml1m_ratings"].severity == dg.AssetCheckSeverity.WARN
     assert evals["ml1m_movies"].passed
@@ -153,11 +173,15 @@ def test_full_profile_downloads_from_a_mirror_once(builder, httpserver):
             httpserver.expect_request(f"/mirror/{rel}").respond_with_data(path.read_bytes())
     first = builder.run(raw_dir=None, mirror=httpserver.url_for("/mirror"))
     assert first.success, step_errors(first)
-    assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {"download": 23}
+    assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {
+        "download": 23
+    }
     assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 1226
     requests_made = len(httpserver.log)
     assert requests_made == 23
     second = builder.run(raw_dir=None, mirror=httpserver.url_for("/mirror"))
     assert second.success
     assert len(httpserver.log) == requests_made  # everything came from the verified cache
-    assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {"cache": 23}
+    assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {
+        "cache": 23
+    }

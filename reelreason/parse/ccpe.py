@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from reelreason.parse.common import LineAccount, Parsed, SourceFormatError, check_structure, quarantine_row
+from reelreason.parse.common import (
+    LineAccount,
+    Parsed,
+    SourceFormatError,
+    check_structure,
+    quarantine_row,
+)
 
 UTTERANCES_SCHEMA = pa.schema(
     [
@@ -44,7 +50,7 @@ def load_json_document(path: Path, label: str):
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise SourceFormatError(f"{label}: not valid UTF-8 at byte {exc.start} (wrong encoding)")
+        raise SourceFormatError(f"{label}: not valid UTF-8 at byte {exc.start} (wrong encoding)") from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         truncated = exc.pos >= len(raw.rstrip()) - 1
@@ -57,40 +63,79 @@ def load_json_document(path: Path, label: str):
 def parse(path: Path, label: str) -> Parsed:
     doc = load_json_document(path, label)
     if not isinstance(doc, list):
-        raise SourceFormatError(f"{label}: expected a JSON array of conversations, got {type(doc).__name__}")
+        raise SourceFormatError(
+            f"{label}: expected a JSON array of conversations, got {type(doc).__name__}"
+        )
     utterances, segments, quarantine = [], [], []
-    account = LineAccount(label, sum(len(c.get("utterances") or []) if isinstance(c, dict) else 1
-                                     for c in doc), 0)
+    account = LineAccount(
+        label, sum(len(c.get("utterances") or []) if isinstance(c, dict) else 1 for c in doc), 0
+    )
     for position, conv in enumerate(doc):
-        if not isinstance(conv, dict) or not isinstance(conv.get("utterances"), list) \
-                or "conversationId" not in conv:
-            quarantine.append(quarantine_row(label, None, json.dumps(conv)[:4000],
-                                             f"conversation #{position} lacks conversationId/utterances"))
-            account.quarantined += max(1, len(conv.get("utterances") or []) if isinstance(conv, dict) else 1)
+        if (
+            not isinstance(conv, dict)
+            or not isinstance(conv.get("utterances"), list)
+            or "conversationId" not in conv
+        ):
+            quarantine.append(
+                quarantine_row(
+                    label,
+                    None,
+                    json.dumps(conv)[:4000],
+                    f"conversation #{position} lacks conversationId/utterances",
+                )
+            )
+            account.quarantined += max(
+                1, len(conv.get("utterances") or []) if isinstance(conv, dict) else 1
+            )
             continue
         conv_id = str(conv["conversationId"])
         for utt in conv["utterances"]:
             text = utt.get("text") if isinstance(utt, dict) else None
-            if not isinstance(text, str) or utt.get("speaker") not in SPEAKERS \
-                    or not isinstance(utt.get("index"), int):
-                quarantine.append(quarantine_row(label, None, json.dumps(utt)[:4000],
-                                                 f"utterance in {conv_id} lacks index/speaker/text"))
+            if (
+                not isinstance(text, str)
+                or utt.get("speaker") not in SPEAKERS
+                or not isinstance(utt.get("index"), int)
+            ):
+                quarantine.append(
+                    quarantine_row(
+                        label,
+                        None,
+                        json.dumps(utt)[:4000],
+                        f"utterance in {conv_id} lacks index/speaker/text",
+                    )
+                )
                 account.quarantined += 1
                 continue
             segs = utt.get("segments") or []
             account.kept += 1
-            utterances.append({"conversation_id": conv_id, "utterance_index": utt["index"],
-                               "speaker": utt["speaker"], "text": text, "n_segments": len(segs)})
+            utterances.append(
+                {
+                    "conversation_id": conv_id,
+                    "utterance_index": utt["index"],
+                    "speaker": utt["speaker"],
+                    "text": text,
+                    "n_segments": len(segs),
+                }
+            )
             for seg_index, seg in enumerate(segs):
                 start, end = seg.get("startIndex"), seg.get("endIndex")
                 span = seg.get("text")
-                matches = isinstance(start, int) and isinstance(end, int) and text[start:end] == span
+                matches = (
+                    isinstance(start, int) and isinstance(end, int) and text[start:end] == span
+                )
                 for ann in seg.get("annotations") or [{}]:
                     segments.append(
-                        {"conversation_id": conv_id, "utterance_index": utt["index"],
-                         "segment_index": seg_index, "start_index": start, "end_index": end,
-                         "text": span, "annotation_type": ann.get("annotationType"),
-                         "entity_type": ann.get("entityType"), "span_matches_text": matches}
+                        {
+                            "conversation_id": conv_id,
+                            "utterance_index": utt["index"],
+                            "segment_index": seg_index,
+                            "start_index": start,
+                            "end_index": end,
+                            "text": span,
+                            "annotation_type": ann.get("annotationType"),
+                            "entity_type": ann.get("entityType"),
+                            "span_matches_text": matches,
+                        }
                     )
     check_structure(account, quarantine)
     return Parsed(
@@ -100,6 +145,8 @@ def parse(path: Path, label: str) -> Parsed:
         },
         {"ccpe_utterances": quarantine},
         [account],
-        {"conversations": len(doc),
-         "utterances_without_segments": sum(1 for u in utterances if u["n_segments"] == 0)},
+        {
+            "conversations": len(doc),
+            "utterances_without_segments": sum(1 for u in utterances if u["n_segments"] == 0),
+        },
     )

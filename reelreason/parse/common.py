@@ -110,7 +110,7 @@ def read_delimited(
             [str(path), delim, header, encoding, quote, escape],
         )
     except duckdb.Error as exc:
-        raise SourceFormatError(f"{label}: cannot be read as {delim!r}-separated text: {exc}")
+        raise SourceFormatError(f"{label}: cannot be read as {delim!r}-separated text: {exc}") from None
     rejects = con.execute(
         f"""SELECT line, any_value(csv_line) AS raw,
                    -- DuckDB may report several errors per line; the first column's is the cause
@@ -120,12 +120,16 @@ def read_delimited(
     kept = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     data_lines, blank = count_lines(path, header=header)
     account = LineAccount(label, data_lines, blank, kept, len(rejects))
-    quarantine = [quarantine_row(label, int(line), raw or "", reason) for line, raw, reason in rejects]
+    quarantine = [
+        quarantine_row(label, int(line), raw or "", reason) for line, raw, reason in rejects
+    ]
     check_structure(account, quarantine, encoding=encoding)
     return table, quarantine, account
 
 
-def check_structure(account: LineAccount, quarantine: list[dict], *, encoding: str = "utf-8") -> None:
+def check_structure(
+    account: LineAccount, quarantine: list[dict], *, encoding: str = "utf-8"
+) -> None:
     """Fail loudly when most of a file is unreadable: that is a wrong file, not dirty rows."""
     bad = account.quarantined
     total = account.data_lines - account.blank_lines
@@ -215,9 +219,7 @@ def quarantine_where(
     for rowid, reason in ordinals.items():
         line = line_of.get(rowid)
         quarantine.append(quarantine_row(account.file, line, texts.get(line, ""), reason))
-    con.execute(
-        f"DELETE FROM {table} WHERE rowid IN ({', '.join(str(r) for r in ordinals)})"
-    )
+    con.execute(f"DELETE FROM {table} WHERE rowid IN ({', '.join(str(r) for r in ordinals)})")
     account.kept -= len(ordinals)
     account.quarantined += len(ordinals)
     quarantine.sort(key=lambda q: (q["file"], q["line"] or 0))

@@ -18,7 +18,14 @@ import pyarrow as pa
 from reelreason.parse.common import Parsed, SourceFormatError, quarantine_where, read_delimited
 
 RAW_META_COLUMNS = (
-    "text", "id", "author", "subreddit", "link_id", "parent_id", "created_utc", "rater_id",
+    "text",
+    "id",
+    "author",
+    "subreddit",
+    "link_id",
+    "parent_id",
+    "created_utc",
+    "rater_id",
     "example_very_unclear",
 )
 MIN_AGREEING_RATERS = 2
@@ -27,7 +34,9 @@ MIN_AGREEING_RATERS = 2
 def read_emotions(path: Path, label: str) -> list[str]:
     names = [n.strip() for n in path.read_text(encoding="utf-8").splitlines() if n.strip()]
     if len(names) != 28 or names[-1] != "neutral":
-        raise SourceFormatError(f"{label}: expected 28 emotion names ending in 'neutral', got {len(names)}")
+        raise SourceFormatError(
+            f"{label}: expected 28 emotion names ending in 'neutral', got {len(names)}"
+        )
     return names
 
 
@@ -38,26 +47,47 @@ def emotion_mappings(emotions: list[str], ekman: Path, sentiment: Path) -> pa.Ta
 
     to_ekman, to_sentiment = invert(ekman), invert(sentiment)
     return pa.Table.from_pylist(
-        [{"emotion": e, "label_index": i,
-          "ekman": "neutral" if e == "neutral" else to_ekman.get(e),
-          "sentiment": "neutral" if e == "neutral" else to_sentiment.get(e)}
-         for i, e in enumerate(emotions)],
-        schema=pa.schema([("emotion", pa.string()), ("label_index", pa.int8()),
-                          ("ekman", pa.string()), ("sentiment", pa.string())]),
+        [
+            {
+                "emotion": e,
+                "label_index": i,
+                "ekman": "neutral" if e == "neutral" else to_ekman.get(e),
+                "sentiment": "neutral" if e == "neutral" else to_sentiment.get(e),
+            }
+            for i, e in enumerate(emotions)
+        ],
+        schema=pa.schema(
+            [
+                ("emotion", pa.string()),
+                ("label_index", pa.int8()),
+                ("ekman", pa.string()),
+                ("sentiment", pa.string()),
+            ]
+        ),
     )
 
 
-def parse_splits(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, str]],
-                 emotions: list[str]) -> Parsed:
+def parse_splits(
+    con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, str]], emotions: list[str]
+) -> Parsed:
     parts, quarantine, accounts = [], [], []
     n = len(emotions)
     for split, (path, label) in files.items():
         tmp, q, account = read_delimited(
-            con, path, delim="\t", quote='"', escape='"', file_label=label,
+            con,
+            path,
+            delim="\t",
+            quote='"',
+            escape='"',
+            file_label=label,
             columns={"text": "VARCHAR", "label_ids": "VARCHAR", "comment_id": "VARCHAR"},
         )
         quarantine_where(
-            con, tmp, path=path, account=account, quarantine=q,
+            con,
+            tmp,
+            path=path,
+            account=account,
+            quarantine=q,
             reason_sql=f"""CASE WHEN comment_id IS NULL THEN 'missing comment id'
                 WHEN label_ids IS NULL OR NOT regexp_full_match(label_ids, '[0-9]+(,[0-9]+)*')
                     THEN 'labels ' || coalesce(label_ids, '') || ' are not comma-separated ids'
@@ -87,12 +117,17 @@ def parse_splits(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, st
             FROM goemotions_split_rows"""
     ).to_arrow_table()
     con.unregister("goemotions_split_rows")
-    return Parsed({"goemotions_texts": texts}, {"goemotions_texts": quarantine}, accounts,
-                  {"label_source": "filtered splits"})
+    return Parsed(
+        {"goemotions_texts": texts},
+        {"goemotions_texts": quarantine},
+        accounts,
+        {"label_source": "filtered splits"},
+    )
 
 
-def parse_raw(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]],
-              emotions: list[str] | None) -> Parsed:
+def parse_raw(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]], emotions: list[str] | None
+) -> Parsed:
     """Raw rater rows -> goemotions_ratings (kept as published, minus author names)."""
     with open(files[0][0], encoding="utf-8", errors="replace") as f:
         header = f.readline().rstrip("\r\n").split(",")
@@ -101,41 +136,68 @@ def parse_raw(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]],
             f"{files[0][1]}: header {header[:9]}… ({len(header)} columns) is not the GoEmotions "
             "raw layout (37 columns starting text,id,author,…)"
         )
-    header_emotions = header[len(RAW_META_COLUMNS):]
+    header_emotions = header[len(RAW_META_COLUMNS) :]
     if emotions and header_emotions != emotions:
         raise SourceFormatError(f"{files[0][1]}: emotion columns differ from emotions.txt")
-    types = {"text": "VARCHAR", "id": "VARCHAR", "author": "VARCHAR", "subreddit": "VARCHAR",
-             "link_id": "VARCHAR", "parent_id": "VARCHAR", "created_utc": "DOUBLE",
-             "rater_id": "INTEGER", "example_very_unclear": "BOOLEAN"}
+    types = {
+        "text": "VARCHAR",
+        "id": "VARCHAR",
+        "author": "VARCHAR",
+        "subreddit": "VARCHAR",
+        "link_id": "VARCHAR",
+        "parent_id": "VARCHAR",
+        "created_utc": "DOUBLE",
+        "rater_id": "INTEGER",
+        "example_very_unclear": "BOOLEAN",
+    }
     types.update({e: "SMALLINT" for e in header_emotions})
     parts, quarantine, accounts = [], [], []
     for path, label in files:
         tmp, q, account = read_delimited(
-            con, path, delim=",", header=True, quote='"', escape='"', file_label=label,
+            con,
+            path,
+            delim=",",
+            header=True,
+            quote='"',
+            escape='"',
+            file_label=label,
             columns=types,
         )
         checks = " OR ".join(f"{e} NOT IN (0, 1)" for e in header_emotions)
         quarantine_where(
-            con, tmp, path=path, account=account, quarantine=q, header=True,
+            con,
+            tmp,
+            path=path,
+            account=account,
+            quarantine=q,
+            header=True,
             reason_sql=f"""CASE WHEN id IS NULL THEN 'missing comment id'
                                 WHEN {checks} THEN 'emotion value not 0/1' END""",
         )
         cols = ", ".join(f"{e}" for e in header_emotions)
         # Author names are Reddit user names: personal data we have no use for.
-        parts.append(con.execute(
-            f"""SELECT id AS comment_id, text, subreddit, link_id, parent_id,
+        parts.append(
+            con.execute(
+                f"""SELECT id AS comment_id, text, subreddit, link_id, parent_id,
                        make_timestamp(CAST(created_utc * 1000000 AS BIGINT)) AS created_at,
                        rater_id, example_very_unclear, {cols}
-                FROM {tmp} ORDER BY rowid""").to_arrow_table())
+                FROM {tmp} ORDER BY rowid"""
+            ).to_arrow_table()
+        )
         quarantine += q
         accounts.append(account)
     ratings = pa.concat_tables(parts)
-    return Parsed({"goemotions_ratings": ratings}, {"goemotions_ratings": quarantine}, accounts,
-                  {"emotions": header_emotions})
+    return Parsed(
+        {"goemotions_ratings": ratings},
+        {"goemotions_ratings": quarantine},
+        accounts,
+        {"emotions": header_emotions},
+    )
 
 
-def texts_from_ratings(con: duckdb.DuckDBPyConnection, ratings: pa.Table,
-                       emotions: list[str]) -> pa.Table:
+def texts_from_ratings(
+    con: duckdb.DuckDBPyConnection, ratings: pa.Table, emotions: list[str]
+) -> pa.Table:
     """One row per comment from rater rows: vote counts, labels with >= 2 agreeing raters."""
     con.register("goemotions_rating_rows", ratings)
     sums = ", ".join(f"CAST(sum({e}) AS SMALLINT) AS {e}" for e in emotions)
@@ -154,8 +216,14 @@ def texts_from_ratings(con: duckdb.DuckDBPyConnection, ratings: pa.Table,
 
 def empty_ratings(emotions: list[str]) -> pa.Table:
     """goemotions_ratings with no rows, for builds that use only the filtered splits."""
-    fields = [("comment_id", pa.string()), ("text", pa.string()), ("subreddit", pa.string()),
-              ("link_id", pa.string()), ("parent_id", pa.string()),
-              ("created_at", pa.timestamp("us")), ("rater_id", pa.int32()),
-              ("example_very_unclear", pa.bool_())]
+    fields = [
+        ("comment_id", pa.string()),
+        ("text", pa.string()),
+        ("subreddit", pa.string()),
+        ("link_id", pa.string()),
+        ("parent_id", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("rater_id", pa.int32()),
+        ("example_very_unclear", pa.bool_()),
+    ]
     return pa.schema(fields + [(e, pa.int16()) for e in emotions]).empty_table()

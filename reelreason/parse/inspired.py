@@ -27,9 +27,25 @@ from reelreason.parse.common import (
 )
 
 DIALOG_COLUMNS = (
-    "dialog_id", "utt_id", "speaker", "turn_id", "text", "text_with_placeholder", "movies",
-    "genres", "people_names", "movie_dict", "genre_dict", "actor_dict", "director_dict",
-    "others_dict", "expert_label", "second_label", "fine_label", "coarse_label", "movie_id",
+    "dialog_id",
+    "utt_id",
+    "speaker",
+    "turn_id",
+    "text",
+    "text_with_placeholder",
+    "movies",
+    "genres",
+    "people_names",
+    "movie_dict",
+    "genre_dict",
+    "actor_dict",
+    "director_dict",
+    "others_dict",
+    "expert_label",
+    "second_label",
+    "fine_label",
+    "coarse_label",
+    "movie_id",
 )
 DICT_COLUMNS = ("movie_dict", "genre_dict", "actor_dict", "director_dict", "others_dict")
 SPEAKERS = ("RECOMMENDER", "SEEKER")
@@ -128,11 +144,20 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
     for split, (path, label) in files.items():
         check_header(path, DIALOG_COLUMNS, label)
         tmp, q, account = read_delimited(
-            con, path, delim="\t", header=True, file_label=label,
+            con,
+            path,
+            delim="\t",
+            header=True,
+            file_label=label,
             columns={c: "VARCHAR" for c in DIALOG_COLUMNS},
         )
         quarantine_where(
-            con, tmp, path=path, account=account, quarantine=q, header=True,
+            con,
+            tmp,
+            path=path,
+            account=account,
+            quarantine=q,
+            header=True,
             reason_sql="""CASE WHEN dialog_id IS NULL THEN 'missing dialog_id'
                 WHEN TRY_CAST(utt_id AS INTEGER) IS NULL THEN 'utt_id ' || coalesce(utt_id, '') || ' is not a number'
                 WHEN speaker NOT IN ('RECOMMENDER', 'SEEKER') OR speaker IS NULL
@@ -142,17 +167,24 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
         cur = con.execute(f"SELECT * FROM {tmp} ORDER BY rowid")
         names = [d[0] for d in cur.description]
         for values in cur.fetchall():
-            r = dict(zip(names, values))
+            r = dict(zip(names, values, strict=False))
             utt_id, turn_id = _int(r["utt_id"]), _int(r["turn_id"])
             utterances.append(
-                {"dialog_id": r["dialog_id"], "split": split, "utt_id": utt_id,
-                 "speaker": r["speaker"], "turn_id": turn_id,
-                 "text": restore_quotes(r["text"]) or "", "text_raw": r["text"] or "",
-                 "text_with_placeholder": r["text_with_placeholder"],
-                 "movies": split_titles(r["movies"]), "genres": split_titles(r["genres"]),
-                 "people_names": split_titles(r["people_names"]),
-                 "expert_label": _label(r["expert_label"]),
-                 "second_label": _label(r["second_label"])}
+                {
+                    "dialog_id": r["dialog_id"],
+                    "split": split,
+                    "utt_id": utt_id,
+                    "speaker": r["speaker"],
+                    "turn_id": turn_id,
+                    "text": restore_quotes(r["text"]) or "",
+                    "text_raw": r["text"] or "",
+                    "text_with_placeholder": r["text_with_placeholder"],
+                    "movies": split_titles(r["movies"]),
+                    "genres": split_titles(r["genres"]),
+                    "people_names": split_titles(r["people_names"]),
+                    "expert_label": _label(r["expert_label"]),
+                    "second_label": _label(r["second_label"]),
+                }
             )
             per_dialog.setdefault(r["dialog_id"], []).append(r)
         quarantine += q
@@ -163,15 +195,20 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
             malformed = [c for c, (_, bad) in parsed.items() if bad]
             malformed_rows += len(rows) if malformed else 0
             dialogs.append(
-                {"dialog_id": dialog_id, "split": split, "n_utterances": len(rows),
-                 "movies": list(parsed["movie_dict"][0]), "genres": list(parsed["genre_dict"][0]),
-                 "actors": list(parsed["actor_dict"][0]),
-                 "directors": list(parsed["director_dict"][0]),
-                 "other_people": list(parsed["others_dict"][0]),
-                 "fine_label": _most_common(_label(x["fine_label"]) for x in rows),
-                 "coarse_label": _most_common(_label(x["coarse_label"]) for x in rows),
-                 "trailer_youtube_id": _most_common(x["movie_id"] for x in rows),
-                 "malformed_dicts": malformed}
+                {
+                    "dialog_id": dialog_id,
+                    "split": split,
+                    "n_utterances": len(rows),
+                    "movies": list(parsed["movie_dict"][0]),
+                    "genres": list(parsed["genre_dict"][0]),
+                    "actors": list(parsed["actor_dict"][0]),
+                    "directors": list(parsed["director_dict"][0]),
+                    "other_people": list(parsed["others_dict"][0]),
+                    "fine_label": _most_common(_label(x["fine_label"]) for x in rows),
+                    "coarse_label": _most_common(_label(x["coarse_label"]) for x in rows),
+                    "trailer_youtube_id": _most_common(x["movie_id"] for x in rows),
+                    "malformed_dicts": malformed,
+                }
             )
     return Parsed(
         {
@@ -198,8 +235,14 @@ def _most_common(values) -> str | None:
 
 # movie_database.tsv: read its header, type the columns we know, keep the rest as text.
 _KNOWN_TYPES = {
-    "year": "int", "runtime": "int", "rating": "float", "imdb_rating": "float",
-    "imdb_votes": "int", "genre": "list", "genres": "list", "actors": "list",
+    "year": "int",
+    "runtime": "int",
+    "rating": "float",
+    "imdb_rating": "float",
+    "imdb_votes": "int",
+    "genre": "list",
+    "genres": "list",
+    "actors": "list",
 }
 
 
@@ -217,14 +260,18 @@ def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str)
         )
     names = [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
     tmp, quarantine, account = read_delimited(
-        con, path, delim="\t", header=True, file_label=label,
+        con,
+        path,
+        delim="\t",
+        header=True,
+        file_label=label,
         columns={n: "VARCHAR" for n in names},
     )
     cur = con.execute(f"SELECT * FROM {tmp} ORDER BY rowid")
     rows = []
     for values in cur.fetchall():
         row = {}
-        for n, v in zip(names, values):
+        for n, v in zip(names, values, strict=False):
             kind = _KNOWN_TYPES.get(n)
             if kind == "int":
                 # '1999', '120 min', '1,234': the first number; a year is its first 4 digits.
@@ -252,5 +299,6 @@ def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str)
         )
         fields.append((n, t))
     table = pa.Table.from_pylist(rows, schema=pa.schema(fields))
-    return Parsed({"inspired_movies": table}, {"inspired_movies": quarantine}, [account],
-                  {"columns": names})
+    return Parsed(
+        {"inspired_movies": table}, {"inspired_movies": quarantine}, [account], {"columns": names}
+    )

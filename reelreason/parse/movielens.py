@@ -16,9 +16,24 @@ from reelreason.parse.common import (
 from reelreason.titles import parse_movielens_title
 
 ML_GENRES = (
-    "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
-    "Thriller", "War", "Western",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 ML_AGE_CODES = (1, 18, 25, 35, 45, 50, 56)
 
@@ -38,11 +53,20 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
     encoding, note = detect_text_encoding(path, "latin-1")
     genres = ", ".join("'" + g.replace("'", "''") + "'" for g in ML_GENRES)
     tmp, quarantine, account = read_delimited(
-        con, path, delim="::", encoding=encoding, file_label=label,
+        con,
+        path,
+        delim="::",
+        encoding=encoding,
+        file_label=label,
         columns={"movie_id": "INTEGER", "title_raw": "VARCHAR", "genres_raw": "VARCHAR"},
     )
     quarantine_where(
-        con, tmp, path=path, account=account, quarantine=quarantine, encoding=encoding,
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
+        encoding=encoding,
         reason_sql=f"""CASE WHEN movie_id <= 0 THEN 'movie_id must be positive'
                            WHEN title_raw IS NULL OR trim(title_raw) = '' THEN 'empty title'
                            WHEN count(*) OVER (PARTITION BY movie_id) > 1
@@ -59,8 +83,14 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
         genres = [g for g in (genres_raw or "").split("|") if g]
         title, alt, year = parse_movielens_title(title_raw)
         rows.append(
-            {"movie_id": movie_id, "title_raw": title_raw, "title": title, "alt_title": alt,
-             "year": year, "genres": genres}
+            {
+                "movie_id": movie_id,
+                "title_raw": title_raw,
+                "title": title,
+                "alt_title": alt,
+                "year": year,
+                "genres": genres,
+            }
         )
     notes = {"encoding": encoding}
     if note:
@@ -75,12 +105,19 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
 
 def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_delimited(
-        con, path, delim="::", encoding="latin-1", file_label=label,
-        columns={"user_id": "INTEGER", "movie_id": "INTEGER", "rating": "TINYINT",
-                 "ts": "BIGINT"},
+        con,
+        path,
+        delim="::",
+        encoding="latin-1",
+        file_label=label,
+        columns={"user_id": "INTEGER", "movie_id": "INTEGER", "rating": "TINYINT", "ts": "BIGINT"},
     )
     quarantine_where(
-        con, tmp, path=path, account=account, quarantine=quarantine,
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
         reason_sql="""CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5'
                            WHEN ts < 0 THEN 'negative timestamp' END""",
     )
@@ -94,13 +131,26 @@ def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Par
 
 def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_delimited(
-        con, path, delim="::", encoding="latin-1", file_label=label,
-        columns={"user_id": "INTEGER", "gender": "VARCHAR", "age_code": "TINYINT",
-                 "occupation_code": "TINYINT", "zip": "VARCHAR"},
+        con,
+        path,
+        delim="::",
+        encoding="latin-1",
+        file_label=label,
+        columns={
+            "user_id": "INTEGER",
+            "gender": "VARCHAR",
+            "age_code": "TINYINT",
+            "occupation_code": "TINYINT",
+            "zip": "VARCHAR",
+        },
     )
     ages = ", ".join(map(str, ML_AGE_CODES))
     quarantine_where(
-        con, tmp, path=path, account=account, quarantine=quarantine,
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
         reason_sql=f"""CASE WHEN gender NOT IN ('M', 'F') THEN 'gender ' || gender || ' not M/F'
                             WHEN age_code NOT IN ({ages}) THEN 'unknown age code ' || age_code
                             WHEN occupation_code NOT BETWEEN 0 AND 20

@@ -32,12 +32,19 @@ MOVIES_SCHEMA = pa.schema(
 
 def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_delimited(
-        con, path, delim="::", file_label=label,
+        con,
+        path,
+        delim="::",
+        file_label=label,
         columns={"movie_id": "VARCHAR", "title_raw": "VARCHAR", "genres_raw": "VARCHAR"},
     )
     id_problem = _ID_PROBLEM_SQL.format(col="movie_id")
     quarantine_where(
-        con, tmp, path=path, account=account, quarantine=quarantine,
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
         reason_sql=f"""coalesce({id_problem},
             CASE WHEN title_raw IS NULL THEN 'empty title'
                  WHEN rowid > min(rowid) OVER (PARTITION BY TRY_CAST(movie_id AS BIGINT))
@@ -50,10 +57,15 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
     ).fetchall():
         title, year = split_year(title_raw)
         rows.append(
-            {"imdb_id": imdb_id, "movietweetings_id": movie_id, "title_raw": title_raw,
-             "title": title, "year": year,
-             # An empty genre field (line ends in `::`) is an empty list, not [''].
-             "genres": [g for g in (genres_raw or "").split("|") if g]}
+            {
+                "imdb_id": imdb_id,
+                "movietweetings_id": movie_id,
+                "title_raw": title_raw,
+                "title": title,
+                "year": year,
+                # An empty genre field (line ends in `::`) is an empty list, not [''].
+                "genres": [g for g in (genres_raw or "").split("|") if g],
+            }
         )
     return Parsed(
         {"movietweetings_movies": pa.Table.from_pylist(rows, schema=MOVIES_SCHEMA)},
@@ -65,32 +77,47 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
 
 def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_delimited(
-        con, path, delim="::", file_label=label,
-        columns={"user_id": "INTEGER", "movie_id": "VARCHAR", "rating": "TINYINT",
-                 "ts": "BIGINT"},
+        con,
+        path,
+        delim="::",
+        file_label=label,
+        columns={"user_id": "INTEGER", "movie_id": "VARCHAR", "rating": "TINYINT", "ts": "BIGINT"},
     )
     quarantine_where(
-        con, tmp, path=path, account=account, quarantine=quarantine,
-        reason_sql=f"""coalesce({_ID_PROBLEM_SQL.format(col='movie_id')},
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
+        reason_sql=f"""coalesce({_ID_PROBLEM_SQL.format(col="movie_id")},
             CASE WHEN rating NOT BETWEEN 0 AND 10 THEN 'rating ' || rating || ' outside 0..10'
                  WHEN ts < 0 THEN 'negative timestamp' END)""",
     )
     table = con.execute(
-        f"""SELECT user_id, {IMDB_ID_SQL.format(col='movie_id')} AS imdb_id, rating,
+        f"""SELECT user_id, {IMDB_ID_SQL.format(col="movie_id")} AS imdb_id, rating,
                    CAST(rating / 2.0 AS DOUBLE) AS rating_5, ts AS rated_at_epoch,
                    make_timestamp(ts * 1000000) AS rated_at
             FROM {tmp} ORDER BY rowid"""
     ).to_arrow_table()
-    return Parsed({"movietweetings_ratings": table}, {"movietweetings_ratings": quarantine}, [account])
+    return Parsed(
+        {"movietweetings_ratings": table}, {"movietweetings_ratings": quarantine}, [account]
+    )
 
 
 def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_delimited(
-        con, path, delim="::", file_label=label,
+        con,
+        path,
+        delim="::",
+        file_label=label,
         columns={"user_id": "INTEGER", "twitter_id": "VARCHAR"},
     )
     quarantine_where(
-        con, tmp, path=path, account=account, quarantine=quarantine,
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
         reason_sql="CASE WHEN user_id <= 0 THEN 'user_id must be positive' END",
     )
     # Twitter ids are dropped here; only whether one was present survives.

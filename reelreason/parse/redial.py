@@ -104,8 +104,11 @@ class _BadConversation(ValueError):
 def _conversation(obj) -> dict:
     if not isinstance(obj, dict):
         raise _BadConversation("line is JSON but not an object")
-    missing = [k for k in ("conversationId", "messages", "initiatorWorkerId",
-                           "respondentWorkerId") if k not in obj]
+    missing = [
+        k
+        for k in ("conversationId", "messages", "initiatorWorkerId", "respondentWorkerId")
+        if k not in obj
+    ]
     if missing:
         raise _BadConversation(f"missing field(s) {missing}")
     if not isinstance(obj["messages"], list):
@@ -131,12 +134,17 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
                     text = raw.decode("utf-8")
                     conv = _conversation(json.loads(text))
                 except UnicodeDecodeError as exc:
-                    quarantine.append(quarantine_row(label, line_no, raw.decode("utf-8", "replace"),
-                                                     f"invalid UTF-8: {exc}"))
+                    quarantine.append(
+                        quarantine_row(
+                            label, line_no, raw.decode("utf-8", "replace"), f"invalid UTF-8: {exc}"
+                        )
+                    )
                     account.quarantined += 1
                     continue
                 except json.JSONDecodeError as exc:
-                    quarantine.append(quarantine_row(label, line_no, text, f"malformed JSON: {exc}"))
+                    quarantine.append(
+                        quarantine_row(label, line_no, text, f"malformed JSON: {exc}")
+                    )
                     account.quarantined += 1
                     continue
                 except _BadConversation as exc:
@@ -152,14 +160,26 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
                     rendered, ids, unresolved = render_mentions(raw_text, mentions)
                     unresolved_total += unresolved
                     sender = msg.get("senderWorkerId")
-                    role = ("seeker" if sender == seeker else
-                            "recommender" if sender == recommender else "unknown")
+                    role = (
+                        "seeker"
+                        if sender == seeker
+                        else "recommender"
+                        if sender == recommender
+                        else "unknown"
+                    )
                     messages.append(
-                        {"conversation_id": conv_id, "message_id": msg.get("messageId"),
-                         "position": pos, "time_offset": msg.get("timeOffset"),
-                         "sender_worker_id": sender, "sender_role": role, "text": rendered,
-                         "text_raw": raw_text, "mentioned_movie_ids": ids,
-                         "unresolved_mentions": unresolved}
+                        {
+                            "conversation_id": conv_id,
+                            "message_id": msg.get("messageId"),
+                            "position": pos,
+                            "time_offset": msg.get("timeOffset"),
+                            "sender_worker_id": sender,
+                            "sender_role": role,
+                            "text": rendered,
+                            "text_raw": raw_text,
+                            "mentioned_movie_ids": ids,
+                            "unresolved_mentions": unresolved,
+                        }
                     )
                 seeker_q, rec_q = conv.get("initiatorQuestions"), conv.get("respondentQuestions")
                 movie_ids = list(mentions)
@@ -172,22 +192,37 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
                     s_sug, s_seen, s_liked = _answers(seeker_q, movie_id)
                     r_sug, r_seen, r_liked = _answers(rec_q, movie_id)
                     mention_rows.append(
-                        {"conversation_id": conv_id, "redial_movie_id": movie_id,
-                         "name_raw": name, "title": title, "year": year,
-                         "seeker_suggested": s_sug, "seeker_seen": s_seen,
-                         "seeker_liked": s_liked, "recommender_suggested": r_sug,
-                         "recommender_seen": r_seen, "recommender_liked": r_liked}
+                        {
+                            "conversation_id": conv_id,
+                            "redial_movie_id": movie_id,
+                            "name_raw": name,
+                            "title": title,
+                            "year": year,
+                            "seeker_suggested": s_sug,
+                            "seeker_seen": s_seen,
+                            "seeker_liked": s_liked,
+                            "recommender_suggested": r_sug,
+                            "recommender_seen": r_seen,
+                            "recommender_liked": r_liked,
+                        }
                     )
                 conversations.append(
-                    {"conversation_id": conv_id, "split": split, "seeker_worker_id": seeker,
-                     "recommender_worker_id": recommender, "n_messages": len(conv["messages"]),
-                     "n_mentions": len(mentions)}
+                    {
+                        "conversation_id": conv_id,
+                        "split": split,
+                        "seeker_worker_id": seeker,
+                        "recommender_worker_id": recommender,
+                        "n_messages": len(conv["messages"]),
+                        "n_mentions": len(mentions),
+                    }
                 )
         check_structure(account, [q for q in quarantine if q["file"] == label])
         accounts.append(account)
     return Parsed(
         {
-            "redial_conversations": pa.Table.from_pylist(conversations, schema=CONVERSATIONS_SCHEMA),
+            "redial_conversations": pa.Table.from_pylist(
+                conversations, schema=CONVERSATIONS_SCHEMA
+            ),
             "redial_messages": pa.Table.from_pylist(messages, schema=MESSAGES_SCHEMA),
             "redial_mentions": pa.Table.from_pylist(mention_rows, schema=MENTIONS_SCHEMA),
         },
@@ -199,22 +234,50 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
 
 def parse_movies_with_mentions(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_delimited(
-        con, path, delim=",", header=True, quote='"', escape='"', file_label=label,
+        con,
+        path,
+        delim=",",
+        header=True,
+        quote='"',
+        escape='"',
+        file_label=label,
         columns={"movieId": "VARCHAR", "movieName": "VARCHAR", "nbMentions": "INTEGER"},
     )
     quarantine_where(
-        con, tmp, path=path, account=account, quarantine=quarantine, header=True,
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
+        header=True,
         reason_sql="CASE WHEN movieId IS NULL OR NOT regexp_full_match(movieId, '[0-9]+') "
-                   "THEN 'movieId is not numeric' END",
+        "THEN 'movieId is not numeric' END",
     )
     rows = []
     for movie_id, name, n in con.execute(
         f"SELECT movieId, movieName, nbMentions FROM {tmp} ORDER BY rowid"
     ).fetchall():
         title, year = clean_mention_name(name or "")
-        rows.append({"redial_movie_id": movie_id, "name_raw": name, "title": title,
-                     "year": year, "n_mentions": n})
-    schema = pa.schema([("redial_movie_id", pa.string()), ("name_raw", pa.string()),
-                        ("title", pa.string()), ("year", pa.int16()), ("n_mentions", pa.int32())])
-    return Parsed({"redial_movies": pa.Table.from_pylist(rows, schema=schema)},
-                  {"redial_movies": quarantine}, [account])
+        rows.append(
+            {
+                "redial_movie_id": movie_id,
+                "name_raw": name,
+                "title": title,
+                "year": year,
+                "n_mentions": n,
+            }
+        )
+    schema = pa.schema(
+        [
+            ("redial_movie_id", pa.string()),
+            ("name_raw", pa.string()),
+            ("title", pa.string()),
+            ("year", pa.int16()),
+            ("n_mentions", pa.int32()),
+        ]
+    )
+    return Parsed(
+        {"redial_movies": pa.Table.from_pylist(rows, schema=schema)},
+        {"redial_movies": quarantine},
+        [account],
+    )
