@@ -57,7 +57,9 @@ class Settings:
         try:
             fraction = float(env.get("REELREASON_QUARANTINE_MAX_FRACTION", "0.01"))
         except ValueError:
-            raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must be a number such as 0.01") from None
+            raise SettingsError(
+                "REELREASON_QUARANTINE_MAX_FRACTION must be a number such as 0.01"
+            ) from None
         if not 0 <= fraction <= 1:
             raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must lie in [0, 1]")
         offline_flag = env.get("REELREASON_OFFLINE", "").strip().lower() in {"1", "true", "yes"}

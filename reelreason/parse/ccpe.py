@@ -50,7 +50,9 @@ def load_json_document(path: Path, label: str):
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise SourceFormatError(f"{label}: not valid UTF-8 at byte {exc.start} (wrong encoding)") from None
+        raise SourceFormatError(
+            f"{label}: not valid UTF-8 at byte {exc.start} (wrong encoding)"
+        ) from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         truncated = exc.pos >= len(raw.rstrip()) - 1

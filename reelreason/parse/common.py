@@ -110,7 +110,9 @@ def read_delimited(
             [str(path), delim, header, encoding, quote, escape],
         )
     except duckdb.Error as exc:
-        raise SourceFormatError(f"{label}: cannot be read as {delim!r}-separated text: {exc}") from None
+        raise SourceFormatError(
+            f"{label}: cannot be read as {delim!r}-separated text: {exc}"
+        ) from None
     rejects = con.execute(
         f"""SELECT line, any_value(csv_line) AS raw,
                    -- DuckDB may report several errors per line; the first column's is the cause
