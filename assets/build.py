@@ -5,7 +5,6 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from assets.staging import STAGING_TABLES
 from pipelines.resources import WarehouseResource
 from pipelines.settings import PROJECT_ROOT, Settings
 
@@ -35,12 +34,12 @@ def code_version() -> str:
         return f"reelreason-{version('reelreason')}"
 
 
-def build_asset(settings: Settings) -> dg.AssetsDefinition:
+def build_asset(settings: Settings, tables: list[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
         name="warehouse_build",
         group_name="publish",
         kinds={"ducklake"},
-        deps=STAGING_TABLES,
+        deps=tables,
         description="Records this run as a build: the snapshot of every table, row counts, code "
         "version and configuration. Readers (`reelreason sql`) see the newest build only once "
         "this has run, so a half-finished or failed run is never what they read.",

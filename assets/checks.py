@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.resources import WarehouseResource
+from pipelines.resources import TmdbResource, WarehouseResource
 
 
 def quarantine_check_for(table: str, max_fraction: float) -> dg.AssetChecksDefinition:
@@ -37,3 +37,65 @@ def quarantine_check_for(table: str, max_fraction: float) -> dg.AssetChecksDefin
         )
 
     return _check
+
+
+@dg.asset_check(
+    asset="movies",
+    name="movie_id_unique",
+    blocking=True,
+    description="Every canonical movie id appears exactly once in `movies`.",
+)
+def movie_id_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.lake.session() as con:
+        dupes = con.execute(
+            "SELECT movie_id, count(*) n FROM movies GROUP BY ALL HAVING n > 1 LIMIT 10"
+        ).fetchall()
+    return dg.AssetCheckResult(
+        passed=not dupes,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"duplicated_ids": dg.MetadataValue.json([d[0] for d in dupes])},
+    )
+
+
+@dg.asset_check(
+    asset="movie_merge_review",
+    name="no_suspicious_merges",
+    description="WARN when one TMDB id gathers sources whose years differ by > 1.",
+)
+def no_suspicious_merges(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.lake.session() as con:
+        rows = con.execute("SELECT title, source_years FROM movie_merge_review").fetchall()
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{len(rows)} merge(s) to review: `SELECT * FROM movie_merge_review`",
+        metadata={"to_review": len(rows)},
+    )
+
+
+@dg.asset_check(
+    asset="tmdb_movies",
+    name="tmdb_enrichment",
+    description="WARN when films could not be enriched (no credentials, offline "
+    "with an incomplete cache, or TMDB missing them).",
+)
+def tmdb_enrichment(warehouse: WarehouseResource, tmdb: TmdbResource) -> dg.AssetCheckResult:
+    with warehouse.lake.session() as con:
+        resolved, enriched = con.execute(
+            """SELECT (SELECT count(DISTINCT tmdb_id) FROM movie_xref WHERE tmdb_id IS NOT NULL),
+                      (SELECT count(*) FROM tmdb_movies)"""
+        ).fetchone()
+    reason = tmdb.unavailable_reason()
+    missing = resolved - enriched
+    text = f"{enriched} of {resolved} resolved films enriched"
+    if reason and missing:
+        text = f"{reason}; {text}"
+    return dg.AssetCheckResult(
+        passed=missing == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=text,
+        metadata={"resolved": resolved, "enriched": enriched, "status": reason or "api"},
+    )
+
+
+movie_checks = [movie_id_unique, no_suspicious_merges, tmdb_enrichment]

@@ -45,6 +45,8 @@ def single_table_asset(
     rel_path: str,
     description: str,
     parse: Callable[[duckdb.DuckDBPyConnection, Path, str], Parsed],
+    optional: bool = False,
+    empty_schema: pa.Schema | None = None,
 ) -> dg.AssetsDefinition:
     @dg.asset(
         name=name,
@@ -57,10 +59,14 @@ def single_table_asset(
     def _asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
     ) -> dg.MaterializeResult:
-        path = require(raw_files, rel_path)
-        context.log.info(f"parsing {path}")
-        with duckdb.connect() as con:
-            parsed = parse(con, path, rel_path)
+        path = raw_files.locate(rel_path) if optional else require(raw_files, rel_path)
+        if path is None:
+            context.log.warning(f"{rel_path} not supplied (optional): {name} is empty")
+            parsed = Parsed({name: empty_schema.empty_table()}, notes={"file": "absent"})
+        else:
+            context.log.info(f"parsing {path}")
+            with duckdb.connect() as con:
+                parsed = parse(con, path, rel_path)
         (result,) = write_parsed(context, warehouse, parsed, source=source)
         return result
 
@@ -88,6 +94,19 @@ ml1m_users = single_table_asset(
     rel_path="movielens/ml-1m/users.dat",
     parse=movielens.parse_users,
     description="MovieLens 1M users: gender, age and occupation codes, zip kept as text.",
+)
+ml_links = single_table_asset(
+    "ml_links",
+    source="movielens",
+    rel_path="movielens/ml-latest-small/links.csv",
+    parse=movielens.parse_links,
+    optional=True,
+    empty_schema=pa.schema(
+        [("movie_id", pa.int32()), ("imdb_id", pa.string()), ("tmdb_id", pa.int64())]
+    ),
+    description="MovieLens links.csv (ml-latest-small): movieId -> IMDb id, TMDB id. MovieLens "
+    "ids are stable across releases, so this resolves ML-1M films without a title search. "
+    "Empty when the optional file is absent.",
 )
 movietweetings_movies = single_table_asset(
     "movietweetings_movies",
@@ -324,6 +343,7 @@ staging_assets = [
     ml1m_movies,
     ml1m_ratings,
     ml1m_users,
+    ml_links,
     movietweetings_movies,
     movietweetings_ratings,
     movietweetings_users,

@@ -1,26 +1,34 @@
 """The Dagster code location: assets, checks, resources and the default job."""
 
-from __future__ import annotations
+import os
 
 import dagster as dg
 
 from assets.build import build_asset
-from assets.checks import quarantine_check_for
+from assets.checks import movie_checks, quarantine_check_for
+from assets.movies import movie_assets
 from assets.raw import raw_assets_for
 from assets.staging import STAGING_TABLES, staging_assets
-from pipelines.resources import RawFilesResource, WarehouseResource
-from pipelines.settings import Settings
+from pipelines.resources import RawFilesResource, TmdbResource, WarehouseResource
+from pipelines.settings import SAMPLE_TMDB_SEED, Settings
+
+
+def _secret(name: str):
+    """A credential as dg.EnvVar (shown masked in the UI), or None when it is not set."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    table_assets = [*staging_assets, *movie_assets]
     return dg.Definitions(
         assets=[
             *raw_assets_for(settings.movietweetings_ref, settings.mirror),
-            *staging_assets,
-            build_asset(settings),
+            *table_assets,
+            build_asset(settings, [k for a in table_assets for k in a.keys]),
         ],
         asset_checks=[
-            quarantine_check_for(t, settings.quarantine_max_fraction) for t in STAGING_TABLES
+            *[quarantine_check_for(t, settings.quarantine_max_fraction) for t in STAGING_TABLES],
+            *movie_checks,
         ],
         resources={
             "warehouse": WarehouseResource(root=str(settings.warehouse)),
@@ -28,6 +36,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 cache_dir=str(settings.warehouse / "raw"),
                 raw_dir=str(settings.raw_dir) if settings.raw_dir else None,
                 offline=settings.offline,
+            ),
+            "tmdb": TmdbResource(
+                base_url=settings.tmdb_base_url,
+                api_key=_secret("TMDB_API_KEY"),
+                read_access_token=_secret("TMDB_READ_ACCESS_TOKEN"),
+                offline=settings.offline,
+                rate_limit=settings.tmdb_rate_limit,
+                max_concurrency=settings.tmdb_concurrency,
+                ttl_days=settings.tmdb_ttl_days,
+                seed_file=str(SAMPLE_TMDB_SEED) if settings.profile == "sample" else None,
             ),
         },
         # One writer at a time keeps DuckLake commits simple and ordered.

@@ -12,6 +12,7 @@ from pydantic import Field
 import schemas
 from reelreason.download import RawFetcher, RawFileRecord
 from reelreason.sources import Dataset
+from reelreason.tmdb import DEFAULT_BASE_URL, TmdbClient
 from reelreason.warehouse import TableWrite, Warehouse
 
 RAW_FILES_SCHEMA = pa.schema(
@@ -106,3 +107,43 @@ class RawFilesResource(dg.ConfigurableResource):
             return Path(self.raw_dir) / rel_path
         cached = Path(self.cache_dir) / rel_path
         return cached if cached.is_file() else None
+
+
+class TmdbResource(dg.ConfigurableResource):
+    """TMDB v3 over HTTP. Credentials come from dg.EnvVar and are never logged or stored."""
+
+    base_url: str = Field(default=DEFAULT_BASE_URL)
+    api_key: str | None = Field(default=None, description="v3 key (TMDB_API_KEY)")
+    read_access_token: str | None = Field(
+        default=None, description="read-access token, sent as Bearer (TMDB_READ_ACCESS_TOKEN)"
+    )
+    offline: bool = Field(default=False, description="Never call the API; cache only")
+    rate_limit: float = Field(default=20.0, description="requests per second, client side")
+    max_concurrency: int = 8
+    timeout_seconds: float = 10.0
+    max_attempts: int = 6
+    backoff_seconds: float = 0.5
+    ttl_days: float = 30.0
+    seed_file: str | None = Field(default=None, description="recorded responses to pre-seed")
+
+    def unavailable_reason(self) -> str | None:
+        if self.offline:
+            return "offline profile: TMDB answers come from the pre-seeded cache only"
+        if not (self.api_key or self.read_access_token):
+            return "not enriched: no TMDB credentials (set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN)"
+        return None
+
+    def client(self, log=None) -> TmdbClient | None:
+        if self.unavailable_reason():
+            return None
+        return TmdbClient(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            read_access_token=self.read_access_token,
+            rate_limit=self.rate_limit,
+            max_concurrency=self.max_concurrency,
+            timeout=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+            backoff=self.backoff_seconds,
+            log=log.info if log else None,
+        )

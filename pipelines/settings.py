@@ -8,6 +8,9 @@ REELREASON_OFFLINE     1 = never download (sample profile: always)
 REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails above this share (default 0.01)
 REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
 REELREASON_MIRROR      base URL of a mirror laid out like REELREASON_RAW_DIR (downloads from it)
+REELREASON_TMDB_BASE_URL / _RATE_LIMIT / _CONCURRENCY / _TTL_DAYS   TMDB client settings
+TMDB_API_KEY, TMDB_READ_ACCESS_TOKEN   TMDB credentials: read by the TMDB resource through
+                       dg.EnvVar, never part of Settings, so never recorded with a build
 """
 
 from __future__ import annotations
@@ -18,14 +21,29 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from reelreason.sources import MOVIETWEETINGS_DEFAULT_REF
+from reelreason.tmdb import DEFAULT_BASE_URL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RAW_DIR = PROJECT_ROOT / "sample" / "raw"
+SAMPLE_TMDB_SEED = PROJECT_ROOT / "sample" / "tmdb" / "responses.jsonl"
 PROFILES = ("sample", "full")
 
 
 class SettingsError(ValueError):
     pass
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw} must lie in [{low}, {high}]")
+    return value
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,10 @@ class Settings:
     quarantine_max_fraction: float = 0.01
     movietweetings_ref: str = MOVIETWEETINGS_DEFAULT_REF
     mirror: str | None = None
+    tmdb_base_url: str = DEFAULT_BASE_URL
+    tmdb_rate_limit: float = 20.0
+    tmdb_concurrency: int = 8
+    tmdb_ttl_days: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +93,10 @@ class Settings:
             quarantine_max_fraction=fraction,
             movietweetings_ref=env.get("REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF),
             mirror=env.get("REELREASON_MIRROR") or None,
+            tmdb_base_url=env.get("REELREASON_TMDB_BASE_URL", DEFAULT_BASE_URL),
+            tmdb_rate_limit=_number(env, "REELREASON_TMDB_RATE_LIMIT", 20.0, 0.1, 1000),
+            tmdb_concurrency=int(_number(env, "REELREASON_TMDB_CONCURRENCY", 8, 1, 64)),
+            tmdb_ttl_days=_number(env, "REELREASON_TMDB_TTL_DAYS", 30.0, 0, 36500),
         )
 
     def public(self) -> dict:

@@ -64,6 +64,12 @@ ML1M_ZIP = Archive(
     url="https://files.grouplens.org/datasets/movielens/ml-1m.zip",
     md5="c4d9eecfca2ab87c1945afe126590906",
 )
+# A current small MovieLens release: its links.csv maps MovieLens ids (stable across
+# releases, so also ML-1M's) to IMDb and TMDB ids. Re-published now and then: no fixed MD5.
+ML_LATEST_SMALL_ZIP = Archive(
+    name="ml-latest-small.zip",
+    url="https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
+)
 REDIAL_ZIP = Archive(
     name="redial_dataset.zip",
     url="https://github.com/ReDialData/website/raw/data/redial_dataset.zip",
@@ -97,6 +103,14 @@ def datasets(
             tuple(
                 RawFile(f"movielens/ml-1m/{n}.dat", archive=ML1M_ZIP, member=f"ml-1m/{n}.dat")
                 for n in ("movies", "ratings", "users")
+            )
+            + (
+                RawFile(
+                    "movielens/ml-latest-small/links.csv",
+                    archive=ML_LATEST_SMALL_ZIP,
+                    member="ml-latest-small/links.csv",
+                    required=False,
+                ),
             ),
         ),
         Dataset(

@@ -28,7 +28,7 @@ import pyarrow as pa
 LAKE = "lake"
 
 # Tables the warehouse keeps about itself; not part of a build's published table set.
-INTERNAL_TABLES = ("builds", "build_tables", "quarantine", "raw_files")
+INTERNAL_TABLES = ("builds", "build_tables", "quarantine", "raw_files", "tmdb_responses")
 
 _INTERNAL_DDL = {
     "quarantine": """
@@ -40,6 +40,10 @@ _INTERNAL_DDL = {
             dataset VARCHAR, path VARCHAR, origin VARCHAR, url VARCHAR, bytes BIGINT,
             sha256 VARCHAR, pinned_sha256 VARCHAR, checksum_status VARCHAR,
             fetched_at TIMESTAMPTZ, run_id VARCHAR)""",
+    "tmdb_responses": """
+        CREATE TABLE IF NOT EXISTS lake.tmdb_responses (
+            request_key VARCHAR, status VARCHAR, body VARCHAR, fetched_at TIMESTAMPTZ,
+            origin VARCHAR, run_id VARCHAR)""",
     "builds": """
         CREATE TABLE IF NOT EXISTS lake.builds (
             build_id VARCHAR, started_at TIMESTAMPTZ,
@@ -226,6 +230,16 @@ class Warehouse:
                     )
                     con.unregister("incoming_quarantine")
             return TableWrite(name, self.snapshot_of(con, write_id), data.num_rows)
+
+    def append_rows(self, name: str, rows: pa.Table, *, run_id: str) -> None:
+        """Append to an internal table (caches) in one commit."""
+        if name not in INTERNAL_TABLES:
+            raise WarehouseError(f"append_rows is for internal tables, not {name}")
+        with self.session() as con:
+            with self.transaction(con, message=f"append {name}", extra={"run_id": run_id}):
+                con.register("incoming_append", rows)
+                con.execute(f"INSERT INTO {LAKE}.main.{name} BY NAME FROM incoming_append")
+                con.unregister("incoming_append")
 
     def record_raw_files(self, dataset: str, rows: pa.Table, *, run_id: str) -> None:
         """Replace the provenance rows of one dataset's raw files."""

@@ -6,12 +6,13 @@ import pandas as pd
 import pandera.errors
 import pyarrow as pa
 
-from schemas import staging, warehouse
+from schemas import movies, staging, warehouse
 
 TABLE_MODELS: dict[str, type[staging.Table]] = {
     "ml1m_movies": staging.Ml1mMovies,
     "ml1m_ratings": staging.Ml1mRatings,
     "ml1m_users": staging.Ml1mUsers,
+    "ml_links": staging.MlLinks,
     "movietweetings_movies": staging.MovietweetingsMovies,
     "movietweetings_ratings": staging.MovietweetingsRatings,
     "movietweetings_users": staging.MovietweetingsUsers,
@@ -27,6 +28,11 @@ TABLE_MODELS: dict[str, type[staging.Table]] = {
     "goemotions_texts": staging.GoemotionsTexts,
     "goemotions_ratings": staging.GoemotionsRatings,
     "goemotions_emotions": staging.GoemotionsEmotions,
+    "movie_xref": movies.MovieXref,
+    "tmdb_movies": movies.TmdbMovies,
+    "movies": movies.Movies,
+    "movie_merge_review": movies.MovieMergeReview,
+    "movie_texts": movies.MovieTexts,
     "quarantine_rows": warehouse.QuarantineRows,
     "raw_files": warehouse.RawFiles,
     "build_tables": warehouse.BuildTables,

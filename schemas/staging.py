@@ -72,6 +72,12 @@ class Ml1mUsers(Table):
     zip: Series[str] = pa.Field(nullable=True)  # free text such as 98107-2117: never a number
 
 
+class MlLinks(Table):
+    movie_id: Series[Int32] = pa.Field(unique=True, gt=0)
+    imdb_id: Series[str] = pa.Field(nullable=True, str_matches=IMDB_ID)
+    tmdb_id: Series[Int64] = pa.Field(nullable=True, gt=0)
+
+
 # --- MovieTweetings ----------------------------------------------------------------------------
 
 

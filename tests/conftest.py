@@ -13,6 +13,7 @@ SAMPLE_COUNTS = {
     "ml1m_movies": 41,
     "ml1m_ratings": 1226,
     "ml1m_users": 60,
+    "ml_links": 35,
     "movietweetings_movies": 35,
     "movietweetings_ratings": 181,
     "movietweetings_users": 24,

@@ -160,3 +160,38 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
         f"SELECT user_id, gender, age_code, occupation_code, zip FROM {tmp} ORDER BY rowid"
     ).to_arrow_table()
     return Parsed({"ml1m_users": table}, {"ml1m_users": quarantine}, [account])
+
+
+def parse_links(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
+    """`links.csv` of a current MovieLens release: movieId -> imdbId (digits), tmdbId."""
+    tmp, quarantine, account = read_delimited(
+        con,
+        path,
+        delim=",",
+        header=True,
+        quote='"',
+        escape='"',
+        file_label=label,
+        columns={"movieId": "INTEGER", "imdbId": "VARCHAR", "tmdbId": "BIGINT"},
+    )
+    quarantine_where(
+        con,
+        tmp,
+        path=path,
+        account=account,
+        quarantine=quarantine,
+        header=True,
+        reason_sql="""CASE WHEN movieId IS NULL OR movieId <= 0 THEN 'movieId must be positive'
+            WHEN imdbId IS NOT NULL AND NOT regexp_full_match(imdbId, '[0-9]{1,10}')
+                THEN 'imdbId ' || imdbId || ' is not numeric'
+            WHEN rowid > min(rowid) OVER (PARTITION BY movieId)
+                THEN 'duplicate movieId ' || movieId END""",
+    )
+    table = con.execute(
+        f"""SELECT movieId AS movie_id,
+                   CASE WHEN imdbId IS NULL THEN NULL
+                        ELSE printf('tt%07d', CAST(imdbId AS BIGINT)) END AS imdb_id,
+                   CASE WHEN tmdbId > 0 THEN tmdbId END AS tmdb_id
+            FROM {tmp} ORDER BY rowid"""
+    ).to_arrow_table()
+    return Parsed({"ml_links": table}, {"ml_links": quarantine}, [account])

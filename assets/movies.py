@@ -1,0 +1,351 @@
+"""Movie resolution: cross-source crosswalk, TMDB details, one canonical movie table, texts."""
+
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+
+from assets.publishing import write_parsed
+from assets.staging import STAGING_TABLES
+from pipelines.resources import TmdbResource, WarehouseResource
+from reelreason.canonical import SOURCE_ORDER, build_movies, gather_references
+from reelreason.enrich import FetchReport, ResponseCache, fetch_through_cache, parse_details
+from reelreason.parse.common import Parsed
+from reelreason.resolve import Match, Resolver
+from reelreason.texts import TEMPLATE_VERSION, estimate_tokens, movie_text, text_sha256
+from reelreason.tmdb import movie_details
+
+GROUP = "movies"
+
+XREF_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("source_id", pa.string()),
+        ("source_title", pa.string()),
+        ("source_year", pa.int16()),
+        ("movie_id", pa.string()),
+        ("tmdb_id", pa.int64()),
+        ("match_method", pa.string()),
+        ("confidence", pa.float64()),
+        ("candidate_title", pa.string()),
+        ("candidate_year", pa.int16()),
+        ("note", pa.string()),
+        ("reference_count", pa.int64()),
+    ]
+)
+TMDB_MOVIES_SCHEMA = pa.schema(
+    [
+        ("tmdb_id", pa.int64()),
+        ("imdb_id", pa.string()),
+        ("title", pa.string()),
+        ("original_title", pa.string()),
+        ("original_language", pa.string()),
+        ("release_date", pa.string()),
+        ("year", pa.int16()),
+        ("overview", pa.string()),
+        ("tagline", pa.string()),
+        ("genres", pa.list_(pa.string())),
+        ("runtime", pa.int32()),
+        ("directors", pa.list_(pa.string())),
+        ("cast", pa.list_(pa.string())),
+        ("keywords", pa.list_(pa.string())),
+        ("poster_path", pa.string()),
+        ("popularity", pa.float64()),
+        ("vote_average", pa.float64()),
+        ("vote_count", pa.int64()),
+    ]
+)
+MOVIES_SCHEMA = pa.schema(
+    [
+        ("movie_id", pa.string()),
+        ("tmdb_id", pa.int64()),
+        ("imdb_id", pa.string()),
+        ("title", pa.string()),
+        ("original_title", pa.string()),
+        ("year", pa.int16()),
+        ("overview", pa.string()),
+        ("genres", pa.list_(pa.string())),
+        ("runtime", pa.int32()),
+        ("directors", pa.list_(pa.string())),
+        ("cast", pa.list_(pa.string())),
+        ("keywords", pa.list_(pa.string())),
+        ("poster_path", pa.string()),
+        ("popularity", pa.float64()),
+        ("vote_average", pa.float64()),
+        ("vote_count", pa.int64()),
+        ("enriched", pa.bool_()),
+        ("sources", pa.list_(pa.string())),
+        ("n_references", pa.int32()),
+        ("n_ratings", pa.int64()),
+        ("n_mentions", pa.int64()),
+    ]
+)
+REVIEW_SCHEMA = pa.schema(
+    [
+        ("movie_id", pa.string()),
+        ("tmdb_id", pa.int64()),
+        ("title", pa.string()),
+        ("year", pa.int16()),
+        ("source_years", pa.list_(pa.int16())),
+        ("year_spread", pa.int16()),
+        ("references", pa.list_(pa.string())),
+    ]
+)
+TEXTS_SCHEMA = pa.schema(
+    [
+        ("movie_id", pa.string()),
+        ("text", pa.string()),
+        ("template_version", pa.string()),
+        ("text_sha256", pa.string()),
+        ("n_tokens_est", pa.int32()),
+        ("fields", pa.list_(pa.string())),
+    ]
+)
+
+
+def _report_metadata(report: FetchReport, reason: str | None) -> dict:
+    return {
+        "tmdb_status": reason or "enriched through the TMDB API and its cache",
+        "tmdb_cache_hits": report.cache_hits,
+        "tmdb_requests_fetched": report.fetched,
+        "tmdb_not_fetched": len(report.not_fetched),
+        "tmdb_stale_cache_used": report.stale_used,
+        "tmdb_http": dg.MetadataValue.json(report.client_stats or {}),
+    }
+
+
+def _cache(tmdb: TmdbResource, warehouse: WarehouseResource, run_id: str) -> ResponseCache:
+    cache = ResponseCache(warehouse.lake, ttl_days=tmdb.ttl_days)
+    if tmdb.seed_file:
+        cache.seed(Path(tmdb.seed_file), run_id=run_id)
+    return cache
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "duckdb"},
+    deps=STAGING_TABLES,
+    description="Every source's reference to a film -> one canonical movie id, with the match "
+    "method (movielens_links, imdb_find, title_year_exact, title_search, ..., unresolved), "
+    "confidence and the chosen TMDB candidate. Matches locally before asking TMDB.",
+)
+def movie_xref(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
+) -> dg.MaterializeResult:
+    run_id = context.run.run_id
+    cache = _cache(tmdb, warehouse, run_id)
+    client, reason = tmdb.client(context.log), tmdb.unavailable_reason()
+    if reason:
+        context.log.warning(reason)
+    report = FetchReport()
+    with warehouse.lake.session() as con:
+        refs, _ = gather_references(con)
+    context.log.info(f"resolving {len(refs):,} film references from {len(SOURCE_ORDER)} sources")
+    resolver = Resolver(
+        fetch=lambda reqs: fetch_through_cache(
+            reqs,
+            cache=cache,
+            client=client,
+            run_id=run_id,
+            report=report,
+            log=context.log.info,
+        )
+    )
+    matches = resolver.run(refs)
+    rows = [
+        {
+            "source": m.ref.source,
+            "source_id": m.ref.source_id,
+            "source_title": m.ref.title,
+            "source_year": m.ref.year,
+            "movie_id": m.canonical_id,
+            "tmdb_id": m.tmdb_id,
+            "match_method": m.method,
+            "confidence": m.confidence,
+            "candidate_title": m.candidate.title if m.candidate else None,
+            "candidate_year": m.candidate.year if m.candidate else None,
+            "note": m.note,
+            "reference_count": m.ref.count,
+        }
+        for m in matches
+    ]
+    table = pa.Table.from_pylist(rows, schema=XREF_SCHEMA)
+    (result,) = write_parsed(context, warehouse, Parsed({"movie_xref": table}), source="movies")
+    coverage = ["| source | references | resolved to TMDB | share |", "|---|---|---|---|"]
+    for source in SOURCE_ORDER:
+        n = sum(1 for m in matches if m.ref.source == source)
+        hit = sum(1 for m in matches if m.ref.source == source and m.tmdb_id is not None)
+        if n:
+            coverage.append(f"| {source} | {n} | {hit} | {hit / n:.0%} |")
+    methods = Counter(m.method for m in matches)
+    return dg.MaterializeResult(
+        metadata={
+            **result.metadata,
+            "coverage": dg.MetadataValue.md("\n".join(coverage)),
+            "match_methods": dg.MetadataValue.json(dict(methods.most_common())),
+            "unresolved": methods.get("unresolved", 0),
+            **_report_metadata(report, reason),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "duckdb"},
+    deps=[movie_xref],
+    description="TMDB details of every resolved film (one request each: "
+    "append_to_response=credits,keywords): overview, genres, runtime, directors, cast in "
+    "billing order, keywords, poster, popularity, votes. Served from the response cache.",
+)
+def tmdb_movies(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
+) -> dg.MaterializeResult:
+    run_id = context.run.run_id
+    cache = _cache(tmdb, warehouse, run_id)
+    client, reason = tmdb.client(context.log), tmdb.unavailable_reason()
+    with warehouse.lake.session() as con:
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT tmdb_id FROM movie_xref WHERE tmdb_id IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
+    report = FetchReport()
+    answers = fetch_through_cache(
+        [movie_details(i) for i in ids],
+        cache=cache,
+        client=client,
+        run_id=run_id,
+        report=report,
+        log=context.log.info,
+    )
+    rows, not_found = [], []
+    for i in ids:
+        resp = answers.get(movie_details(i).key)
+        if resp is not None and resp.status == "ok":
+            rows.append(parse_details(resp.body))
+        elif resp is not None:
+            not_found.append(i)
+    table = pa.Table.from_pylist(rows, schema=TMDB_MOVIES_SCHEMA)
+    (result,) = write_parsed(context, warehouse, Parsed({"tmdb_movies": table}), source="tmdb")
+    return dg.MaterializeResult(
+        metadata={
+            **result.metadata,
+            "resolved_films": len(ids),
+            "details_missing": len(ids) - len(rows),
+            "tmdb_not_found": dg.MetadataValue.json(not_found[:50]),
+            **_report_metadata(report, reason),
+        }
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "movies",
+            group_name=GROUP,
+            kinds={"python", "pandera"},
+            deps=[movie_xref, tmdb_movies],
+            description="One row per film: TMDB id when resolved, else a stable "
+            "`local:` surrogate; best value per field by a documented precedence; "
+            "unified genres; which sources know it and how often.",
+        ),
+        dg.AssetSpec(
+            "movie_merge_review",
+            group_name=GROUP,
+            kinds={"python", "pandera"},
+            deps=[movie_xref, tmdb_movies],
+            description="Suspicious merges to review: one TMDB id whose sources' years "
+            "differ by more than 1.",
+        ),
+    ],
+    can_subset=False,
+)
+def movies_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    with warehouse.lake.session() as con:
+        refs, attrs = gather_references(con)
+        xref = {
+            (s, i): (mid, tmdb_id)
+            for s, i, mid, tmdb_id in con.execute(
+                "SELECT source, source_id, movie_id, tmdb_id FROM movie_xref"
+            ).fetchall()
+        }
+        details = {
+            r["tmdb_id"]: r for r in con.execute("FROM tmdb_movies").to_arrow_table().to_pylist()
+        }
+    matches = []
+    for ref in refs:
+        movie_id, tmdb_id = xref[(ref.source, ref.source_id)]
+        matches.append(Match(ref, tmdb_id=tmdb_id, linked_id=movie_id))
+    movies, review = build_movies(matches, attrs, details)
+    parsed = Parsed(
+        {
+            "movies": pa.Table.from_pylist(movies, schema=MOVIES_SCHEMA),
+            "movie_merge_review": pa.Table.from_pylist(review, schema=REVIEW_SCHEMA),
+        }
+    )
+    for result in write_parsed(context, warehouse, parsed, source="movies"):
+        if result.asset_key == dg.AssetKey("movies"):
+            enriched = sum(1 for m in movies if m["enriched"])
+            by_source = Counter(s for m in movies for s in m["sources"])
+            result = dg.MaterializeResult(
+                asset_key=result.asset_key,
+                metadata={
+                    **result.metadata,
+                    "enriched_films": enriched,
+                    "surrogate_ids": sum(1 for m in movies if m["tmdb_id"] is None),
+                    "films_per_source": dg.MetadataValue.json(dict(by_source)),
+                },
+            )
+        yield result
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "pandera"},
+    deps=["movies"],
+    description=f"One rich description per film ({TEMPLATE_VERSION}): title and year, genres, "
+    "director, top-5 cast, plot, top-15 keywords. Absent fields are left out; never 'nan'.",
+)
+def movie_texts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    with warehouse.lake.session() as con:
+        films = con.execute("FROM movies ORDER BY movie_id").to_arrow_table().to_pylist()
+    rows = []
+    for f in films:
+        fields = {
+            "title": f["title"],
+            "year": f["year"],
+            "genres": f["genres"],
+            "directors": f["directors"],
+            "cast": f["cast"],
+            "overview": f["overview"],
+            "keywords": f["keywords"],
+        }
+        text = movie_text(**fields)
+        rows.append(
+            {
+                "movie_id": f["movie_id"],
+                "text": text,
+                "template_version": TEMPLATE_VERSION,
+                "text_sha256": text_sha256(text),
+                "n_tokens_est": estimate_tokens(text),
+                "fields": [k for k, v in fields.items() if v not in (None, [], "")],
+            }
+        )
+    table = pa.Table.from_pylist(rows, schema=TEXTS_SCHEMA)
+    (result,) = write_parsed(context, warehouse, Parsed({"movie_texts": table}), source="movies")
+    tokens = [r["n_tokens_est"] for r in rows] or [0]
+    return dg.MaterializeResult(
+        metadata={
+            **result.metadata,
+            "tokens_est_total": sum(tokens),
+            "tokens_est_max": max(tokens),
+            "example": dg.MetadataValue.md(rows[0]["text"] if rows else "_(none)_"),
+        }
+    )
+
+
+movie_assets = [movie_xref, tmdb_movies, movies_tables, movie_texts]

@@ -1,0 +1,228 @@
+"""A TMDB v3 client: auth, a client-side rate limit, bounded concurrency, retries.
+
+Auth is a v3 key (`?api_key=`) or a read-access token (`Authorization: Bearer`). Credentials
+never leave this module: request keys, logs and errors carry the path and the other
+parameters only. 429 / 5xx / timeouts / dropped connections are retried with exponential
+backoff and jitter (honouring `Retry-After`); 401 stops everything at once; 404 and empty
+results are answers ("not found"), not errors.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import requests
+
+DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class TmdbError(RuntimeError):
+    """TMDB could not answer a request after all retries."""
+
+
+class TmdbAuthError(TmdbError):
+    """401: the credentials are wrong or missing. Retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str  # e.g. "/movie/862"
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Cache key: path and sorted parameters, never credentials."""
+        return self.path + ("?" + urlencode(sorted(self.params)) if self.params else "")
+
+    @classmethod
+    def of(cls, path: str, **params) -> Request:
+        return cls(path, tuple(sorted((k, str(v)) for k, v in params.items() if v is not None)))
+
+
+@dataclass(frozen=True)
+class Response:
+    key: str
+    status: str  # ok | not_found
+    body: dict | None
+
+
+def movie_details(tmdb_id: int) -> Request:
+    return Request.of(f"/movie/{int(tmdb_id)}", append_to_response="credits,keywords")
+
+
+def find_imdb(imdb_id: str) -> Request:
+    if not re.fullmatch(r"tt\d{7,}", imdb_id):
+        raise ValueError(f"not an IMDb id: {imdb_id!r}")
+    return Request.of(f"/find/{imdb_id}", external_source="imdb_id")
+
+
+def search_movie(query: str, year: int | None = None) -> Request:
+    return Request.of(
+        "/search/movie", query=query.strip(), year=year, include_adult="false", page=1
+    )
+
+
+class RateLimiter:
+    """Token bucket shared by all worker threads: at most `rate` requests per second."""
+
+    def __init__(self, rate: float, burst: int | None = None):
+        self.rate = float(rate)
+        self.capacity = float(burst or max(1, int(rate)))
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait_s = (1 - self.tokens) / self.rate
+            time.sleep(wait_s)
+
+
+class TmdbClient:
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        read_access_token: str | None = None,
+        rate_limit: float = 20.0,
+        max_concurrency: int = 8,
+        timeout: float = 10.0,
+        max_attempts: int = 6,
+        backoff: float = 0.5,
+        log: Callable[[str], None] | None = None,
+    ):
+        if not (api_key or read_access_token):
+            raise TmdbAuthError("no TMDB credentials (TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN)")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._token = read_access_token
+        self.limiter = RateLimiter(rate_limit)
+        self.max_concurrency = max(1, int(max_concurrency))
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.log = log or (lambda msg: None)
+        self._local = threading.local()
+        self.stats = {"requests": 0, "retries": 0, "throttled": 0}
+        self._stats_lock = threading.Lock()
+
+    def _session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = requests.Session()
+            s.headers["Accept"] = "application/json"
+            if self._token:
+                s.headers["Authorization"] = f"Bearer {self._token}"
+        return s
+
+    def _count(self, **inc: int) -> None:
+        with self._stats_lock:
+            for k, v in inc.items():
+                self.stats[k] += v
+
+    def redact(self, text: str) -> str:
+        for secret in (self._api_key, self._token):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def get(self, request: Request) -> Response:
+        params = dict(request.params)
+        if self._api_key and not self._token:
+            params["api_key"] = self._api_key
+        url = self.base_url + request.path
+        problem = ""
+        for attempt in range(self.max_attempts):
+            self.limiter.acquire()
+            self._count(requests=1)
+            retry_after = None
+            try:
+                resp = self._session().get(url, params=params, timeout=self.timeout)
+                status = resp.status_code
+                if status == 200:
+                    return Response(request.key, "ok", resp.json())
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                status, problem = None, type(exc).__name__  # str(exc) may hold the key
+            except ValueError:
+                status, problem = None, "HTTP 200 with a body that is not JSON"
+            if status == 404:
+                return Response(request.key, "not_found", None)
+            if status == 401:
+                raise TmdbAuthError(
+                    "TMDB rejected the credentials (HTTP 401: "
+                    f"{self.redact(_status_message(resp))}). Check TMDB_API_KEY / "
+                    "TMDB_READ_ACCESS_TOKEN."
+                )
+            if status is not None:
+                if status not in RETRY_STATUS:
+                    raise TmdbError(
+                        f"TMDB {request.key}: HTTP {status} {self.redact(_status_message(resp))}"
+                    )
+                problem = f"HTTP {status}"
+                if status == 429:
+                    self._count(throttled=1)
+                    retry_after = resp.headers.get("Retry-After")
+            if attempt + 1 < self.max_attempts:
+                self._count(retries=1)
+                time.sleep(self._delay(attempt, retry_after))
+        raise TmdbError(
+            f"TMDB {request.key}: gave up after {self.max_attempts} attempts ({problem})"
+        )
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(float(retry_after), 60.0)
+            except ValueError:
+                pass
+        return min(30.0, self.backoff * 2**attempt) * (0.5 + random.random())
+
+    def get_many(
+        self, requests_: Iterable[Request], on_response: Callable[[Response], None]
+    ) -> None:
+        """Fetch concurrently (bounded), calling `on_response` as answers arrive (in the
+        caller's thread). The first 401 or exhausted request stops the rest."""
+        pending = list(requests_)
+        if not pending:
+            return
+        with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+            futures = [pool.submit(self.get, r) for r in pending]
+            try:
+                for fut in as_completed(futures):
+                    on_response(fut.result())  # re-raises the worker's error
+            finally:
+                for fut in futures:
+                    fut.cancel()
+
+
+def _status_message(resp: requests.Response) -> str:
+    try:
+        body = resp.json()
+        return f"{body.get('status_code')}: {body.get('status_message')}"
+    except (ValueError, AttributeError):
+        return resp.text[:200]
+
+
+def canonical_json(body: Mapping | None) -> str | None:
+    return None if body is None else json.dumps(body, sort_keys=True, ensure_ascii=False)
