@@ -149,7 +149,7 @@ def build_movies(
         d = details.get(tmdb_id) if tmdb_id is not None else None
         d = d or {}
 
-        def pick(field: str, order=SOURCE_ORDER):
+        def pick(field: str, order=SOURCE_ORDER, by_source=by_source):
             return _first(*[a.get(field) for s in order for a in by_source.get(s, [])])
 
         source_genres = [
