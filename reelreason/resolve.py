@@ -249,7 +249,8 @@ class Resolver:
                         sim = max(similarity(q, cand.title), similarity(q, cand.original_title))
                         if sim < MIN_SIMILARITY:
                             continue
-                        score = (sim, cand.year == m.ref.year, cand.popularity)
+                        same_year = m.ref.year is not None and cand.year == m.ref.year
+                        score = (sim, same_year, cand.popularity)
                         if best is None or score > best[0]:
                             best = (score, cand, sim)
                 if best is not None:

@@ -10,6 +10,7 @@ results are answers ("not found"), not errors.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import threading
@@ -71,6 +72,31 @@ def search_movie(query: str, year: int | None = None) -> Request:
     )
 
 
+class _RedactSecrets(logging.Filter):
+    """urllib3 logs request URLs at DEBUG level, `?api_key=` included: mask the secrets."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(s in message for s in self.secrets):
+            for s in self.secrets:
+                message = message.replace(s, "***")
+            record.msg, record.args = message, ()
+        return True
+
+
+def _guard_http_logs(secrets: list[str]) -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    for f in logger.filters:
+        if isinstance(f, _RedactSecrets):
+            f.secrets = list(dict.fromkeys(f.secrets + [s for s in secrets if s]))
+            return
+    logger.addFilter(_RedactSecrets(secrets))
+
+
 class RateLimiter:
     """Token bucket shared by all worker threads: at most `rate` requests per second."""
 
@@ -111,6 +137,7 @@ class TmdbClient:
         if not (api_key or read_access_token):
             raise TmdbAuthError("no TMDB credentials (TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN)")
         self.base_url = base_url.rstrip("/")
+        _guard_http_logs([api_key, read_access_token])
         self._api_key = api_key
         self._token = read_access_token
         self.limiter = RateLimiter(rate_limit)

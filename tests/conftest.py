@@ -54,13 +54,14 @@ class Builder:
     def settings(self, raw_dir: Path | None = SAMPLE_RAW_DIR, **overrides) -> Settings:
         # No raw folder means the full profile: download (from a test server's mirror).
         online = raw_dir is None
-        return Settings(
-            profile="full" if online else "sample",
-            warehouse=self.warehouse_root,
-            raw_dir=raw_dir,
-            offline=not online,
+        values = {
+            "profile": "full" if online else "sample",
+            "warehouse": self.warehouse_root,
+            "raw_dir": raw_dir,
+            "offline": not online,
             **overrides,
-        )
+        }
+        return Settings(**values)
 
     def run(self, selection: str | None = None, **settings_kwargs) -> dg.ExecuteInProcessResult:
         defs = build_definitions(self.settings(**settings_kwargs))
