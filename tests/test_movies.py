@@ -13,15 +13,21 @@ MOVIE_TABLES = ("movie_xref", "tmdb_movies", "movies", "movie_texts")
 
 
 def materializations(result) -> dict:
-    return {e.event_specific_data.materialization.asset_key.to_user_string():
-            e.event_specific_data.materialization.metadata
-            for e in result.get_asset_materialization_events()}
+    return {
+        e.event_specific_data.materialization.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
 
 
 def check_results(result) -> dict:
-    return {(e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name):
-            e.event_specific_data for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        (
+            e.event_specific_data.asset_key.to_user_string(),
+            e.event_specific_data.check_name,
+        ): e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def test_sample_build_is_enriched_offline_from_the_seeded_cache(builder):
@@ -33,24 +39,42 @@ def test_sample_build_is_enriched_offline_from_the_seeded_cache(builder):
     assert meta["tmdb_movies"]["tmdb_not_fetched"].value == 0
     assert meta["movie_xref"]["tmdb_requests_fetched"].value == 0
     q = builder.query
-    heat = q("SELECT movie_id, title, year, directors, sources, n_ratings, n_mentions "
-             "FROM movies WHERE tmdb_id = 949")
-    assert heat == [("tmdb:949", "Heat", 1995, ["Michael Mann"],
-                     ["ml1m", "movietweetings", "inspired_movies", "redial", "inspired_mention",
-                      "ccpe"], heat[0][5], heat[0][6])]
+    heat = q(
+        "SELECT movie_id, title, year, directors, sources, n_ratings, n_mentions "
+        "FROM movies WHERE tmdb_id = 949"
+    )
+    assert heat == [
+        (
+            "tmdb:949",
+            "Heat",
+            1995,
+            ["Michael Mann"],
+            ["ml1m", "movietweetings", "inspired_movies", "redial", "inspired_mention", "ccpe"],
+            heat[0][5],
+            heat[0][6],
+        )
+    ]
     assert heat[0][5] > 0 and heat[0][6] > 0
     # The same film from six sources is one row; the decoy Heat (1986) is not merged in.
     assert q("SELECT count(*) FROM movies WHERE title = 'Heat'")[0][0] == 1
-    assert q("SELECT count(*) FROM movies")[0][0] == q(
-        "SELECT count(DISTINCT movie_id) FROM movie_xref")[0][0]
-    assert q("SELECT movie_id FROM movie_xref WHERE source = 'ccpe' AND source_id = 'Zodiac'") \
-        == [("tmdb:1949",)]
+    assert (
+        q("SELECT count(*) FROM movies")[0][0]
+        == q("SELECT count(DISTINCT movie_id) FROM movie_xref")[0][0]
+    )
+    assert q("SELECT movie_id FROM movie_xref WHERE source = 'ccpe' AND source_id = 'Zodiac'") == [
+        ("tmdb:1949",)
+    ]
     # Texts: enriched films carry the template's fields; none has a placeholder.
     (text,) = q("SELECT text FROM movie_texts WHERE movie_id = 'tmdb:949'")[0]
     assert text.startswith("Title: Heat (1995). Genres: ") and "Director: Michael Mann." in text
     assert " Plot: " in text and " Keywords: " in text
-    assert q("SELECT count(*) FROM movie_texts WHERE regexp_matches(text, "
-             "'(^|: |, )(nan|None|null)([.,]|$)')")[0][0] == 0
+    assert (
+        q(
+            "SELECT count(*) FROM movie_texts WHERE regexp_matches(text, "
+            "'(^|: |, )(nan|None|null)([.,]|$)')"
+        )[0][0]
+        == 0
+    )
     checks = check_results(result)
     assert checks[("movies", "movie_id_unique")].passed
     assert checks[("tmdb_movies", "tmdb_enrichment")].passed
@@ -59,8 +83,7 @@ def test_sample_build_is_enriched_offline_from_the_seeded_cache(builder):
 def test_full_profile_enriches_through_the_api_once(builder, monkeypatch):
     with FakeTmdb() as server:
         monkeypatch.setenv("TMDB_READ_ACCESS_TOKEN", server.token)
-        first = builder.run(selection="*", tmdb_base_url=server.base_url,
-                            **_online_sample())
+        first = builder.run(selection="*", tmdb_base_url=server.base_url, **_online_sample())
         assert first.success, step_errors(first)
         requests_first = server.request_count
         assert requests_first > 0 and server.auth_seen["bearer"] == requests_first
@@ -85,8 +108,9 @@ def test_full_profile_without_credentials_completes_unenriched(builder, monkeypa
     assert q("SELECT count(*) FROM tmdb_movies")[0][0] == 0
     # Source metadata still makes a usable film: MovieLens title and year, the union of the
     # sources' genres (MovieLens, MovieTweetings, INSPIRED) in one vocabulary.
-    assert q("SELECT title, year, genres, enriched FROM movies WHERE movie_id = 'tmdb:862'") \
-        == [("Toy Story", 1995, ["Animation", "Family", "Comedy", "Adventure", "Fantasy"], False)]
+    assert q("SELECT title, year, genres, enriched FROM movies WHERE movie_id = 'tmdb:862'") == [
+        ("Toy Story", 1995, ["Animation", "Family", "Comedy", "Adventure", "Fantasy"], False)
+    ]
     assert builder.lake.resolve_build()["build_id"] == result.run_id
 
 
@@ -116,17 +140,26 @@ def _online_sample():
 
 
 def test_text_for_an_unmatched_film_has_no_placeholders():
-    text = movie_text(title="Ghost in the Shell", year=1995, genres=[], directors=[None, "nan"],
-                      cast=None, overview=math.nan, keywords=["None", "", "  "])
+    text = movie_text(
+        title="Ghost in the Shell",
+        year=1995,
+        genres=[],
+        directors=[None, "nan"],
+        cast=None,
+        overview=math.nan,
+        keywords=["None", "", "  "],
+    )
     assert text == "Title: Ghost in the Shell (1995)."
-    assert movie_text(title="Akira", year=None, genres=["Animation"], directors=["A", "B"]) \
+    assert (
+        movie_text(title="Akira", year=None, genres=["Animation"], directors=["A", "B"])
         == "Title: Akira. Genres: Animation. Directors: A, B."
+    )
 
 
 def test_genres_unify_to_tmdb_vocabulary():
-    assert unify_genres(["Children's", "Sci-Fi", "Film-Noir", "Musical", "Short", "Drama",
-                         "Science Fiction"]) == ["Family", "Science Fiction", "Crime", "Music",
-                                                 "Drama"]
+    assert unify_genres(
+        ["Children's", "Sci-Fi", "Film-Noir", "Musical", "Short", "Drama", "Science Fiction"]
+    ) == ["Family", "Science Fiction", "Crime", "Music", "Drama"]
 
 
 def test_years_far_apart_under_one_tmdb_id_go_to_review():
@@ -140,6 +173,10 @@ def test_years_far_apart_under_one_tmdb_id_go_to_review():
 def test_movie_tables_are_part_of_the_build(builder):
     assert builder.run().success
     (build,) = builder.lake.builds()
-    recorded = {t for (t,) in builder.query(
-        f"SELECT table_name FROM build_tables WHERE build_id = '{build['build_id']}'")}
+    recorded = {
+        t
+        for (t,) in builder.query(
+            f"SELECT table_name FROM build_tables WHERE build_id = '{build['build_id']}'"
+        )
+    }
     assert set(MOVIE_TABLES) | {"movie_merge_review"} <= recorded

@@ -99,12 +99,18 @@ def test_cache_second_run_makes_zero_requests(tmp_path):
     cache = ResponseCache(lake, ttl_days=30)
     reqs = [movie_details(862), find_imdb("tt0113277"), search_movie("Heat", 1995)]
     with FakeTmdb() as server:
-        first = fetch_through_cache(reqs, cache=cache, client=client_for(server, api_key=KEY),
-                                    run_id="r1", report=FetchReport())
+        first = fetch_through_cache(
+            reqs,
+            cache=cache,
+            client=client_for(server, api_key=KEY),
+            run_id="r1",
+            report=FetchReport(),
+        )
         assert server.request_count == 3
         report = FetchReport()
-        second = fetch_through_cache(reqs, cache=cache, client=client_for(server, api_key=KEY),
-                                     run_id="r2", report=report)
+        second = fetch_through_cache(
+            reqs, cache=cache, client=client_for(server, api_key=KEY), run_id="r2", report=report
+        )
         assert server.request_count == 3 and report.cache_hits == 3
     assert {k: v.body for k, v in first.items()} == {k: v.body for k, v in second.items()}
     with lake.session() as con:  # keys are cached without credentials
@@ -117,10 +123,20 @@ def test_expired_entries_are_refetched(tmp_path):
     lake = Warehouse(tmp_path / "wh")
     with FakeTmdb() as server:
         reqs = [movie_details(862)]
-        fetch_through_cache(reqs, cache=ResponseCache(lake, ttl_days=30),
-                            client=client_for(server, api_key=KEY), run_id="r1", report=FetchReport())
-        fetch_through_cache(reqs, cache=ResponseCache(lake, ttl_days=0),
-                            client=client_for(server, api_key=KEY), run_id="r2", report=FetchReport())
+        fetch_through_cache(
+            reqs,
+            cache=ResponseCache(lake, ttl_days=30),
+            client=client_for(server, api_key=KEY),
+            run_id="r1",
+            report=FetchReport(),
+        )
+        fetch_through_cache(
+            reqs,
+            cache=ResponseCache(lake, ttl_days=0),
+            client=client_for(server, api_key=KEY),
+            run_id="r2",
+            report=FetchReport(),
+        )
         assert server.request_count == 2
 
 
@@ -134,14 +150,16 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path):
     with FakeTmdb(faults=faults) as server:
         client = client_for(server, api_key=KEY, max_attempts=2, max_concurrency=1)
         with pytest.raises(TmdbError):
-            fetch_through_cache(reqs, cache=cache, client=client, run_id="r1",
-                                report=FetchReport(), flush_every=3)
+            fetch_through_cache(
+                reqs, cache=cache, client=client, run_id="r1", report=FetchReport(), flush_every=3
+            )
     stored = len(cache.lookup(r.key for r in reqs))
     assert 0 < stored < len(ids)
     with FakeTmdb() as server:
         report = FetchReport()
-        answers = fetch_through_cache(reqs, cache=cache, client=client_for(server, api_key=KEY),
-                                      run_id="r2", report=report)
+        answers = fetch_through_cache(
+            reqs, cache=cache, client=client_for(server, api_key=KEY), run_id="r2", report=report
+        )
         assert len(answers) == len(ids)
         assert server.request_count == len(ids) - stored == report.fetched
 
@@ -154,8 +172,11 @@ def resolve(refs, tmp_path):
     cache = ResponseCache(lake)
     with FakeTmdb() as server:
         client = client_for(server, api_key=KEY)
-        resolver = Resolver(fetch=lambda reqs: fetch_through_cache(
-            reqs, cache=cache, client=client, run_id="r", report=FetchReport()))
+        resolver = Resolver(
+            fetch=lambda reqs: fetch_through_cache(
+                reqs, cache=cache, client=client, run_id="r", report=FetchReport()
+            )
+        )
         matches = resolver.run(refs)
     return {(m.ref.source, m.ref.source_id): m for m in matches}
 
@@ -164,8 +185,9 @@ def test_hard_titles_resolve(tmp_path):
     from reelreason.titles import clean_mention_name, parse_movielens_title
 
     refs = []
-    for i, raw in enumerate(["American President, The (1995)", "Seven (Se7en) (1995)",
-                             "Hamlet (1990)", "Hamlet (1996)"]):
+    for i, raw in enumerate(
+        ["American President, The (1995)", "Seven (Se7en) (1995)", "Hamlet (1990)", "Hamlet (1996)"]
+    ):
         title, alt, year = parse_movielens_title(raw)
         refs.append(Reference("ml1m", str(i), title, year, alt))
     for i, raw in enumerate(["Police Academy  (1984)", "Why Him%3F (2016)"]):
@@ -191,8 +213,10 @@ def test_hard_titles_resolve(tmp_path):
 
 
 def test_unknown_title_stays_unresolved_with_a_stable_surrogate(tmp_path):
-    refs = [Reference("redial", "1", "Not A Real Film", 1999),
-            Reference("inspired_mention", "Not A Real Film (1999)", "Not A Real Film", 1999)]
+    refs = [
+        Reference("redial", "1", "Not A Real Film", 1999),
+        Reference("inspired_mention", "Not A Real Film (1999)", "Not A Real Film", 1999),
+    ]
     got = resolve(refs, tmp_path)
     a, b = got[("redial", "1")], got[("inspired_mention", "Not A Real Film (1999)")]
     assert a.method == b.method == "unresolved"
@@ -200,13 +224,18 @@ def test_unknown_title_stays_unresolved_with_a_stable_surrogate(tmp_path):
 
 
 def test_local_match_needs_no_request(tmp_path):
-    refs = [Reference("movietweetings", "tt0443706", "Zodiac", 2007, imdb_id="tt0443706"),
-            Reference("redial", "5", "Zodiac", 2007)]
+    refs = [
+        Reference("movietweetings", "tt0443706", "Zodiac", 2007, imdb_id="tt0443706"),
+        Reference("redial", "5", "Zodiac", 2007),
+    ]
     lake = Warehouse(tmp_path / "wh")
     with FakeTmdb() as server:
         client = client_for(server, api_key=KEY)
-        resolver = Resolver(fetch=lambda reqs: fetch_through_cache(
-            reqs, cache=ResponseCache(lake), client=client, run_id="r", report=FetchReport()))
+        resolver = Resolver(
+            fetch=lambda reqs: fetch_through_cache(
+                reqs, cache=ResponseCache(lake), client=client, run_id="r", report=FetchReport()
+            )
+        )
         matches = {m.ref.source: m for m in resolver.run(refs)}
         assert [p for p, _ in server.log] == ["/3/find/tt0443706?external_source=imdb_id"]
     assert matches["redial"].method == "title_year_exact" and matches["redial"].tmdb_id == 1949

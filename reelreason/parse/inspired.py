@@ -241,13 +241,27 @@ _KNOWN_TYPES = {
     "imdb_rating": "float",
     "imdb_votes": "int",
     "genre": "list",
-    "genres": "list",
     "actors": "list",
 }
 
 
+# Spellings we have seen or expect for the columns later stages use; the rest stay as named.
+_ALIASES = {
+    "imdbid": "imdb_id",
+    "imdb": "imdb_id",
+    "genres": "genre",
+    "directors": "director",
+    "actor": "actors",
+    "cast": "actors",
+    "plot": "long_plot",
+    "movie_title": "title",
+    "name": "title",
+}
+
+
 def _snake(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") or "column"
+    snake = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") or "column"
+    return _ALIASES.get(snake, snake)
 
 
 def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
