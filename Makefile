@@ -13,6 +13,8 @@ export REELREASON_DAGSTER_DIR := $(CURDIR)/.dagster
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: the local CPU wheel (unpinned, pip would fetch CUDA builds)
+	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

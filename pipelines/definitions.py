@@ -6,10 +6,18 @@ import dagster as dg
 
 from assets.build import build_asset
 from assets.checks import movie_checks, quarantine_check_for
+from assets.embeddings import embedding_assets
 from assets.movies import movie_assets
 from assets.raw import raw_assets_for
 from assets.staging import STAGING_TABLES, staging_assets
-from pipelines.resources import RawFilesResource, TmdbResource, WarehouseResource
+from pipelines.resources import (
+    EmbeddingSettings,
+    OpenAIEmbeddingResource,
+    RawFilesResource,
+    SentenceTransformerResource,
+    TmdbResource,
+    WarehouseResource,
+)
 from pipelines.settings import SAMPLE_TMDB_SEED, Settings
 
 
@@ -19,7 +27,7 @@ def _secret(name: str):
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    table_assets = [*staging_assets, *movie_assets]
+    table_assets = [*staging_assets, *movie_assets, *embedding_assets]
     return dg.Definitions(
         assets=[
             *raw_assets_for(settings.movietweetings_ref, settings.mirror),
@@ -46,6 +54,21 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 max_concurrency=settings.tmdb_concurrency,
                 ttl_days=settings.tmdb_ttl_days,
                 seed_file=str(SAMPLE_TMDB_SEED) if settings.profile == "sample" else None,
+            ),
+            "sentence_model": SentenceTransformerResource(
+                model_name=settings.st_model,
+                batch_size=settings.st_batch_size,
+                threads=settings.st_threads,
+                device=settings.st_device,
+            ),
+            "openai_embeddings": OpenAIEmbeddingResource(
+                api_key=_secret("OPENAI_API_KEY"),
+                base_url=settings.openai_base_url,
+                model=settings.openai_model,
+                dimensions=settings.openai_dimensions,
+            ),
+            "embedding_settings": EmbeddingSettings(
+                alpha=settings.alpha, min_likes=settings.min_likes
             ),
         },
         # One writer at a time keeps DuckLake commits simple and ordered.

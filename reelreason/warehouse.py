@@ -28,7 +28,14 @@ import pyarrow as pa
 LAKE = "lake"
 
 # Tables the warehouse keeps about itself; not part of a build's published table set.
-INTERNAL_TABLES = ("builds", "build_tables", "quarantine", "raw_files", "tmdb_responses")
+INTERNAL_TABLES = (
+    "builds",
+    "build_tables",
+    "quarantine",
+    "raw_files",
+    "tmdb_responses",
+    "embedding_cache",
+)
 
 _INTERNAL_DDL = {
     "quarantine": """
@@ -44,6 +51,10 @@ _INTERNAL_DDL = {
         CREATE TABLE IF NOT EXISTS lake.tmdb_responses (
             request_key VARCHAR, status VARCHAR, body VARCHAR, fetched_at TIMESTAMPTZ,
             origin VARCHAR, run_id VARCHAR)""",
+    "embedding_cache": """
+        CREATE TABLE IF NOT EXISTS lake.embedding_cache (
+            space VARCHAR, text_sha256 VARCHAR, vector FLOAT[], created_at TIMESTAMPTZ,
+            run_id VARCHAR)""",
     "builds": """
         CREATE TABLE IF NOT EXISTS lake.builds (
             build_id VARCHAR, started_at TIMESTAMPTZ,

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.errors
 import pyarrow as pa
 
-from schemas import movies, staging, warehouse
+from schemas import movies, staging, users, warehouse
 
 TABLE_MODELS: dict[str, type[staging.Table]] = {
     "ml1m_movies": staging.Ml1mMovies,
@@ -33,6 +33,13 @@ TABLE_MODELS: dict[str, type[staging.Table]] = {
     "movies": movies.Movies,
     "movie_merge_review": movies.MovieMergeReview,
     "movie_texts": movies.MovieTexts,
+    "user_likes": users.UserLikes,
+    "ccpe_preferences": users.CcpePreferences,
+    "user_texts": users.UserTexts,
+    "movie_embeddings_st": users.MovieEmbeddings,
+    "movie_embeddings_openai": users.MovieEmbeddings,
+    "user_embeddings_st": users.UserEmbeddings,
+    "user_embeddings_openai": users.UserEmbeddings,
     "quarantine_rows": warehouse.QuarantineRows,
     "raw_files": warehouse.RawFiles,
     "build_tables": warehouse.BuildTables,

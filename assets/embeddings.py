@@ -1,0 +1,393 @@
+"""Taste embeddings: liked films and users' own words -> movie and user vectors per backend."""
+
+from collections import Counter
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+
+from assets.publishing import write_parsed
+from pipelines.resources import (
+    EmbeddingSettings,
+    OpenAIEmbeddingResource,
+    SentenceTransformerResource,
+    WarehouseResource,
+)
+from reelreason.embeddings import (
+    EmbeddingCache,
+    embed_long_texts,
+    embed_texts,
+    mix,
+    normalize,
+    sha256_text,
+)
+from reelreason.parse.common import Parsed
+from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set, training_set
+from reelreason.users import (
+    LIKES_SCHEMA,
+    ccpe_preference_spans,
+    dialogue_likes,
+    rating_likes,
+    user_texts,
+)
+
+GROUP = "embeddings"
+BACKENDS = ("st", "openai")
+PREFERENCES_SCHEMA = pa.schema(
+    [
+        ("user_id", pa.string()),
+        ("utterance_index", pa.int32()),
+        ("span", pa.string()),
+        ("film_span", pa.string()),
+        ("movie_id", pa.string()),
+        ("p_positive", pa.float64()),
+        ("liked", pa.bool_()),
+    ]
+)
+
+
+def _vectors(vectors: list[np.ndarray | None]) -> pa.Array:
+    return pa.array(
+        [None if v is None else v.astype(np.float32).tolist() for v in vectors],
+        type=pa.list_(pa.float32()),
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "user_likes",
+            group_name=GROUP,
+            kinds={"duckdb", "pandera"},
+            deps=[
+                "movie_xref",
+                "ml1m_ratings",
+                "movietweetings_ratings",
+                "redial_mentions",
+                "redial_messages",
+                "inspired_utterances",
+                "inspired_dialogs",
+                "ccpe_segments",
+                "goemotions_texts",
+                "goemotions_emotions",
+            ],
+            description="Liked films per user (namespaced ids): MovieLens >= 4, "
+            "MovieTweetings >= 8/10, ReDial seeker liked (the seeker's own answer "
+            "wins), INSPIRED accepted-and-rated-good recommendations, CCPE "
+            "preference spans read as positive by the GoEmotions-trained classifier.",
+        ),
+        dg.AssetSpec(
+            "ccpe_preferences",
+            group_name=GROUP,
+            kinds={"python", "pandera"},
+            deps=["ccpe_segments", "movie_xref"],
+            description="Every CCPE preference span on a film with its predicted "
+            "polarity (P(positive)), the evidence behind CCPE likes.",
+        ),
+    ],
+    can_subset=False,
+)
+def user_likes_tables(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    sentence_model: SentenceTransformerResource,
+):
+    run_id = context.run.run_id
+    backend = sentence_model.backend(context.log)
+    cache = EmbeddingCache(warehouse.lake)
+    with warehouse.lake.session() as con:
+        ratings = rating_likes(con)
+        dialogues = dialogue_likes(con)
+        spans = ccpe_preference_spans(con)
+        train_texts, train_labels = training_set(con)
+    # Polarity of CCPE preferences: logistic regression on sentence embeddings.
+    eval_texts, eval_labels = evaluation_set()
+    embedded = embed_texts(
+        backend, train_texts + eval_texts + [s["span"] for s in spans], cache, run_id=run_id
+    )
+
+    def vec(texts):
+        return (
+            np.stack([embedded.vectors[sha256_text(t)] for t in texts])
+            if texts
+            else np.zeros((0, backend.dim), np.float32)
+        )
+
+    model = PolarityModel.fit(vec(train_texts), train_labels)
+    quality = model.evaluate(vec(eval_texts), eval_labels)
+    context.log.info(f"CCPE polarity classifier: {quality}")
+    p = model.p_positive(vec([s["span"] for s in spans])) if spans else np.zeros(0)
+    prefs = [
+        {**s, "p_positive": float(pi), "liked": bool(pi >= THRESHOLD)}
+        for s, pi in zip(spans, p, strict=True)
+    ]
+    ccpe_rows = [
+        {
+            "user_id": s["user_id"],
+            "source": "ccpe",
+            "movie_id": s["movie_id"],
+            "position": s["utterance_index"],
+            "liked_at": None,
+            "rating": None,
+            "evidence": f"preference read as positive (p={s['p_positive']:.2f}): {s['span'][:120]}",
+        }
+        for s in prefs
+        if s["liked"]
+    ]
+    likes = pa.concat_tables(
+        [ratings, dialogues, pa.Table.from_pylist(ccpe_rows, schema=LIKES_SCHEMA)]
+    )
+    # One like per (user, film): the earliest evidence.
+    with warehouse.lake.session() as con:
+        con.register("all_likes", likes)
+        likes = (
+            con.execute(
+                """SELECT * FROM all_likes QUALIFY row_number() OVER
+               (PARTITION BY user_id, movie_id ORDER BY position) = 1
+               ORDER BY user_id, position"""
+            )
+            .to_arrow_table()
+            .cast(LIKES_SCHEMA)
+        )
+        con.unregister("all_likes")
+    parsed = Parsed(
+        {
+            "user_likes": likes,
+            "ccpe_preferences": pa.Table.from_pylist(
+                [{k: r[k] for k in PREFERENCES_SCHEMA.names} for r in prefs],
+                schema=PREFERENCES_SCHEMA,
+            ),
+        }
+    )
+    per_source = Counter(likes.column("source").to_pylist())
+    for result in write_parsed(context, warehouse, parsed, source="users"):
+        extra = {}
+        if result.asset_key == dg.AssetKey("user_likes"):
+            users = len(set(likes.column("user_id").to_pylist()))
+            extra = {"likes_per_source": dg.MetadataValue.json(dict(per_source)), "users": users}
+        else:
+            extra = {
+                "polarity_accuracy": quality["accuracy"],
+                "polarity_majority_baseline": quality["majority_baseline"],
+                "polarity_eval_sentences": quality["n"],
+                "polarity_trained_on": quality["trained_on"],
+                "read_as_positive": sum(1 for r in prefs if r["liked"]),
+            }
+        yield dg.MaterializeResult(
+            asset_key=result.asset_key, metadata={**result.metadata, **extra}
+        )
+
+
+@dg.asset(
+    name="user_texts",
+    group_name=GROUP,
+    kinds={"duckdb", "pandera"},
+    deps=["redial_messages", "inspired_utterances", "ccpe_utterances"],
+    description="Each dialogue user's own words: ReDial initiator, INSPIRED SEEKER and CCPE "
+    "USER turns only, film mentions rendered to titles, one user per conversation.",
+)
+def user_texts_table(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    with warehouse.lake.session() as con:
+        table = user_texts(con)
+    (result,) = write_parsed(context, warehouse, Parsed({"user_texts": table}), source="users")
+    return result
+
+
+def _embedding_schema(with_parts: bool) -> pa.Schema:
+    vec = pa.list_(pa.float32())
+    key = [("user_id", pa.string())] if with_parts else [("movie_id", pa.string())]
+    common = [("model", pa.string()), ("dim", pa.int32()), ("normalized", pa.bool_())]
+    if not with_parts:
+        return pa.schema(key + common + [("vector", vec), ("text_sha256", pa.string())])
+    return pa.schema(
+        key
+        + common
+        + [
+            ("vector", vec),
+            ("rating_vector", vec),
+            ("text_vector", vec),
+            ("alpha", pa.float64()),
+            ("n_liked", pa.int32()),
+            ("n_text_tokens", pa.int32()),
+            ("parts", pa.string()),
+        ]
+    )
+
+
+def _backend(name: str, context, sentence_model, openai_embeddings):
+    if name == "st":
+        return sentence_model.backend(context.log), None
+    reason = openai_embeddings.unavailable_reason()
+    return (None, reason) if reason else (openai_embeddings.backend(context.log), None)
+
+
+def _fixed_view(warehouse: WarehouseResource, table: str, key: str, dim: int) -> None:
+    """DuckLake stores lists, not fixed-size arrays: `<table>_vectors` serves FLOAT[dim]."""
+    with warehouse.lake.session() as con:
+        con.execute(
+            f"CREATE OR REPLACE VIEW lake.main.{table}_vectors AS SELECT {key}, model, "
+            f"CAST(vector AS FLOAT[{dim}]) AS vector FROM {table}"
+        )
+
+
+def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
+    table = f"movie_embeddings_{name}"
+
+    @dg.asset(
+        name=table,
+        group_name=GROUP,
+        kinds={"python", "pandera"},
+        deps=["movie_texts"],
+        description=f"One normalised vector per film from movie_texts ({alpha_note}), through "
+        "the content-addressed embedding cache. FLOAT[] here; `" + table + "_vectors` serves "
+        "FLOAT[dim].",
+    )
+    def _asset(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        sentence_model: SentenceTransformerResource,
+        openai_embeddings: OpenAIEmbeddingResource,
+    ) -> dg.MaterializeResult:
+        backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
+        schema = _embedding_schema(with_parts=False)
+        if backend is None:
+            context.log.warning(skipped)
+            (result,) = write_parsed(
+                context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings"
+            )
+            return dg.MaterializeResult(metadata={**result.metadata, "status": skipped})
+        with warehouse.lake.session() as con:
+            films = con.execute(
+                "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
+            ).fetchall()
+        embedded = embed_texts(
+            backend,
+            [t for _, t, _ in films],
+            EmbeddingCache(warehouse.lake),
+            run_id=context.run.run_id,
+        )
+        rows = [(mid, embedded.vectors.get(sha)) for mid, _, sha in films]
+        data = pa.table(
+            {
+                "movie_id": [m for m, _ in rows],
+                "model": [backend.model] * len(rows),
+                "dim": pa.array([backend.dim] * len(rows), pa.int32()),
+                "normalized": [True] * len(rows),
+                "vector": _vectors([v for _, v in rows]),
+                "text_sha256": [sha for _, _, sha in films],
+            },
+            schema=schema,
+        )
+        (result,) = write_parsed(context, warehouse, Parsed({table: data}), source="embeddings")
+        _fixed_view(warehouse, table, "movie_id", backend.dim)
+        return dg.MaterializeResult(
+            metadata={
+                **result.metadata,
+                "model": backend.model,
+                "space": backend.space,
+                "dim": backend.dim,
+                **embedded.report.as_metadata(),
+            }
+        )
+
+    return _asset
+
+
+def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
+    table = f"user_embeddings_{name}"
+
+    @dg.asset(
+        name=table,
+        group_name=GROUP,
+        kinds={"python", "pandera"},
+        deps=[f"movie_embeddings_{name}", "user_likes", "user_texts"],
+        description="User taste vectors: rating part = mean of liked films' vectors (at least "
+        "REELREASON_MIN_LIKES likes), text part = the user's own words (cut into token "
+        "windows and averaged: nothing truncated), final = normalise(α·r̂ + (1−α)·t̂) when "
+        "both exist, else the part that exists. Both parts, α, counts and parts used stored.",
+    )
+    def _asset(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        sentence_model: SentenceTransformerResource,
+        openai_embeddings: OpenAIEmbeddingResource,
+        embedding_settings: EmbeddingSettings,
+    ) -> dg.MaterializeResult:
+        backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
+        schema = _embedding_schema(with_parts=True)
+        if backend is None:
+            context.log.warning(skipped)
+            (result,) = write_parsed(
+                context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings"
+            )
+            return dg.MaterializeResult(metadata={**result.metadata, "status": skipped})
+        alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes
+        with warehouse.lake.session() as con:
+            liked = con.execute(
+                f"""SELECT l.user_id, list(e.vector) FROM user_likes l
+                    JOIN movie_embeddings_{name} e USING (movie_id)
+                    WHERE e.vector IS NOT NULL GROUP BY l.user_id ORDER BY l.user_id"""
+            ).fetchall()
+            texts = dict(con.execute("SELECT user_id, text FROM user_texts").fetchall())
+        rating_part = {
+            u: (normalize(np.asarray(vs, np.float32).mean(axis=0)), len(vs))
+            for u, vs in liked
+            if len(vs) >= min_likes
+        }
+        n_liked = {u: len(vs) for u, vs in liked}
+        text_part, tokens, report = embed_long_texts(
+            backend, texts, EmbeddingCache(warehouse.lake), run_id=context.run.run_id
+        )
+        rows, parts_count = [], Counter()
+        for user in sorted(set(rating_part) | set(text_part)):
+            r = rating_part.get(user, (None, 0))[0]
+            t = text_part.get(user)
+            parts = "+".join(p for p, v in (("rating", r), ("text", t)) if v is not None)
+            parts_count[parts] += 1
+            rows.append(
+                (user, mix(r, t, alpha), r, t, n_liked.get(user, 0), tokens.get(user, 0), parts)
+            )
+        data = pa.table(
+            {
+                "user_id": [r[0] for r in rows],
+                "model": [backend.model] * len(rows),
+                "dim": pa.array([backend.dim] * len(rows), pa.int32()),
+                "normalized": [True] * len(rows),
+                "vector": _vectors([r[1] for r in rows]),
+                "rating_vector": _vectors([r[2] for r in rows]),
+                "text_vector": _vectors([r[3] for r in rows]),
+                "alpha": [alpha] * len(rows),
+                "n_liked": pa.array([r[4] for r in rows], pa.int32()),
+                "n_text_tokens": pa.array([r[5] for r in rows], pa.int32()),
+                "parts": [r[6] for r in rows],
+            },
+            schema=schema,
+        )
+        (result,) = write_parsed(context, warehouse, Parsed({table: data}), source="embeddings")
+        _fixed_view(warehouse, table, "user_id", backend.dim)
+        too_few = sum(1 for u, n in n_liked.items() if n < min_likes)
+        return dg.MaterializeResult(
+            metadata={
+                **result.metadata,
+                "model": backend.model,
+                "alpha": alpha,
+                "min_likes": min_likes,
+                "users_by_parts": dg.MetadataValue.json(dict(parts_count)),
+                "users_below_min_likes": too_few,
+                **report.as_metadata(),
+            }
+        )
+
+    return _asset
+
+
+embedding_assets = [
+    user_likes_tables,
+    user_texts_table,
+    movie_embeddings_asset("st", "sentence-transformers"),
+    movie_embeddings_asset("openai", "OpenAI-compatible endpoint"),
+    user_embeddings_asset("st"),
+    user_embeddings_asset("openai"),
+]

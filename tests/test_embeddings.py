@@ -1,0 +1,182 @@
+"""Embeddings: mixing maths, the OpenAI-compatible client against a local server, the offline
+sentence-transformers model, and the cache inside the pipeline."""
+
+import numpy as np
+import pytest
+
+from reelreason.embeddings import (
+    EmbeddingCache,
+    OpenAIBackend,
+    SentenceTransformerBackend,
+    embed_long_texts,
+    embed_texts,
+    mix,
+    normalize,
+    offline_minilm_path,
+)
+from reelreason.fakes.openai_server import FakeOpenAI
+from reelreason.warehouse import Warehouse
+from tests.conftest import step_errors
+
+# --- mixing ------------------------------------------------------------------------------------
+
+
+def test_mix_normalises_and_weights_the_parts():
+    r, t = np.array([3.0, 0.0]), np.array([0.0, 0.5])
+    np.testing.assert_allclose(mix(r, t, 1.0), [1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(mix(r, t, 0.0), [0.0, 1.0], atol=1e-6)
+    half = mix(r, t, 0.5)  # parts are normalised first: equal weight despite norms 3 and 0.5
+    np.testing.assert_allclose(half, [np.sqrt(0.5), np.sqrt(0.5)], atol=1e-6)
+    seventy = mix(r, t, 0.7)
+    np.testing.assert_allclose(seventy, normalize(np.array([0.7, 0.3])), atol=1e-6)
+    assert abs(np.linalg.norm(seventy) - 1) < 1e-6
+
+
+def test_mix_with_one_part_is_that_part():
+    np.testing.assert_allclose(mix(None, np.array([0.0, 2.0]), 0.7), [0.0, 1.0])
+    np.testing.assert_allclose(mix(np.array([2.0, 0.0]), None, 0.7), [1.0, 0.0])
+    with pytest.raises(ValueError):
+        mix(None, None, 0.7)
+    with pytest.raises(ValueError):
+        mix(np.ones(2), np.ones(2), 1.5)
+
+
+# --- OpenAI-compatible endpoint ----------------------------------------------------------------
+
+
+def backend_for(server, **kw):
+    return OpenAIBackend(api_key=server.api_key, base_url=server.base_url, max_retries=4, **kw)
+
+
+def test_requests_respect_input_count_and_token_budget():
+    with FakeOpenAI() as server:
+        backend = backend_for(server, max_concurrency=2)
+        short = [f"film number {i}" for i in range(2500)]
+        vectors = backend.embed(short)
+        assert vectors.shape == (2500, 3072)
+        assert max(len(r.inputs) for r in server.requests) <= 2048
+        assert sum(len(r.inputs) for r in server.requests) == 2500
+        np.testing.assert_allclose(vectors[7], server.vector("film number 7", 3072), atol=1e-5)
+        server.requests.clear()
+        long_texts = [("word " * 7000 + str(i)) for i in range(100)]  # ~700k tokens in all
+        backend.embed(long_texts)
+        assert len(server.requests) >= 3
+        assert all(sum(r.tokens) <= 300_000 for r in server.requests)
+
+
+def test_oversized_input_is_truncated_and_counted_never_sent_whole():
+    with FakeOpenAI() as server:
+        backend = backend_for(server)
+        huge = "cinema " * 20000  # ~20k tokens, over 8191
+        backend.embed([huge, "a short one"])
+        sent = [n for r in server.requests for n in r.tokens]
+        assert max(sent) <= 8191 and backend.truncated == 1
+
+
+def test_429_and_500_are_retried_and_recovered():
+    with FakeOpenAI(failures=[429, 500, 429]) as server:
+        backend = backend_for(server)
+        vectors = backend.embed(["Heat", "Zodiac"])
+        assert vectors.shape == (2, 3072)
+        assert server.attempts == 4 and len(server.requests) == 1
+
+
+def test_dimensions_and_model_are_sent_and_empty_texts_never_are(tmp_path):
+    with FakeOpenAI() as server:
+        backend = backend_for(server, model="text-embedding-3-large", dimensions=256)
+        embedded = embed_texts(
+            backend,
+            ["Heat", "", "   ", "Heat", "Zodiac"],
+            EmbeddingCache(Warehouse(tmp_path / "wh")),
+            run_id="r",
+        )
+        (req,) = server.requests
+        assert req.model == "text-embedding-3-large" and req.dimensions == 256
+        assert req.inputs == ["Heat", "Zodiac"]  # de-duplicated, empties dropped
+        assert embedded.report.empty == 2 and embedded.report.misses == 2
+        assert all(v.shape == (256,) for v in embedded.vectors.values())
+
+
+# --- the offline sentence-transformers model ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return SentenceTransformerBackend(
+        "sentence-transformers/all-MiniLM-L6-v2", model_path=offline_minilm_path()
+    )
+
+
+def test_offline_model_puts_similar_texts_nearer(minilm):
+    v = minilm.embed(
+        [
+            "A tense crime thriller about a detective hunting a serial killer.",
+            "Police investigators chase a murderer through a dark city.",
+            "An animated comedy about toys that come alive when children leave the room.",
+        ]
+    )
+    assert v.shape == (3, 384)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.2
+
+
+def test_long_user_text_is_chunked_and_averaged_not_truncated(minilm, tmp_path):
+    long_text = " ".join(f"I loved film number {i} because it was thrilling." for i in range(80))
+    windows = minilm.windows(long_text)
+    assert len(windows) >= 3  # 256-token model
+    vectors, tokens, report = embed_long_texts(
+        minilm, {"u": long_text}, EmbeddingCache(Warehouse(tmp_path / "wh")), run_id="r"
+    )
+    assert tokens["u"] == sum(minilm.count_tokens(windows)) > 256
+    parts = minilm.embed(windows)
+    weights = np.array(minilm.count_tokens(windows), dtype=np.float32)
+    np.testing.assert_allclose(
+        vectors["u"], normalize((parts * weights[:, None]).sum(0)), atol=1e-5
+    )
+
+
+# --- in the pipeline ---------------------------------------------------------------------------
+
+
+def embed_meta(result):
+    return {
+        e.event_specific_data.materialization.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def test_rebuild_embeds_nothing_and_one_changed_text_recomputes_one(builder, raw_copy):
+    first = builder.run(raw_dir=raw_copy)
+    assert first.success, step_errors(first)
+    meta = embed_meta(first)
+    assert meta["movie_embeddings_st"]["embed_misses"].value == 60
+    assert meta["movie_embeddings_openai"]["status"].value.startswith("skipped: no OPENAI_API_KEY")
+    second = builder.run(raw_dir=raw_copy)
+    meta = embed_meta(second)
+    for asset in ("movie_embeddings_st", "user_embeddings_st"):
+        assert meta[asset]["embed_misses"].value == 0
+        assert meta[asset]["embed_backend_calls"].value == 0
+    movies = raw_copy / "movietweetings/movies.dat"  # the one film TMDB does not know
+    movies.write_text(movies.read_text().replace("Actuality Reel No. 25", "Actuality Reel 25"))
+    third = builder.run(raw_dir=raw_copy)
+    assert embed_meta(third)["movie_embeddings_st"]["embed_misses"].value == 1
+    q = builder.query
+    assert q("SELECT count(*), min(dim), bool_and(normalized) FROM movie_embeddings_st") == [
+        (60, 384, True)
+    ]
+    assert q("SELECT typeof(vector) FROM movie_embeddings_st_vectors LIMIT 1") == [("FLOAT[384]",)]
+    users = dict(q("SELECT parts, count(*) FROM user_embeddings_st GROUP BY ALL"))
+    assert users["rating"] > 0 and users["text"] > 0
+    assert q(
+        "SELECT count(*) FROM user_embeddings_st WHERE user_id LIKE 'movielens:%' AND n_liked < 3"
+    ) == [(0,)]
+
+
+def test_openai_embeddings_in_the_pipeline_record_model_and_dimensions(builder, monkeypatch):
+    with FakeOpenAI() as server:
+        monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
+        result = builder.run(openai_base_url=server.base_url, openai_dimensions=64)
+        assert result.success, step_errors(result)
+    rows = builder.query("SELECT DISTINCT model, dim FROM movie_embeddings_openai")
+    assert rows == [("text-embedding-3-large", 64)]
+    assert builder.query("SELECT count(*) FROM user_embeddings_openai")[0][0] > 0
+    assert all(r.dimensions == 64 for r in server.requests)
