@@ -99,3 +99,51 @@ def tmdb_enrichment(warehouse: WarehouseResource, tmdb: TmdbResource) -> dg.Asse
 
 
 movie_checks = [movie_id_unique, no_suspicious_merges, tmdb_enrichment]
+
+
+@dg.asset_check(
+    asset="eval_results",
+    name="beats_popularity",
+    description="WARN when an embedding model ranks held-out films no better "
+    "(HR@10, all users) than the popularity baseline on the same split.",
+)
+def beats_popularity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.lake.session() as con:
+        rows = con.execute(
+            """SELECT m.embedding, m.model, m.value, p.value FROM eval_results m
+               JOIN eval_results p ON p.embedding = m.embedding AND p.metric = m.metric
+                AND p.segment = m.segment AND p.model = 'baseline:popularity'
+               WHERE m.metric = 'hr@10' AND m.segment = 'all' AND NOT m.model LIKE 'baseline:%'"""
+        ).fetchall()
+    losing = [
+        f"{e} {model}: HR@10 {v:.3f} vs popularity {p:.3f}" for e, model, v, p in rows if v <= p
+    ]
+    return dg.AssetCheckResult(
+        passed=not losing,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(losing) or "every model beats the popularity baseline",
+        metadata={"models": len(rows), "not_better": len(losing)},
+    )
+
+
+@dg.asset_check(
+    asset="eval_results",
+    name="genre_gap_positive",
+    description="WARN when same-genre films are not nearer than other films "
+    "(macro genre gap <= 0) in an embedding space.",
+)
+def genre_gap_positive(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.lake.session() as con:
+        rows = con.execute(
+            "SELECT embedding, model, value FROM eval_results "
+            "WHERE metric = 'genre_gap' AND segment = 'macro'"
+        ).fetchall()
+    bad = [f"{e} {m}: macro gap {v:.3f}" for e, m, v in rows if not v > 0]
+    return dg.AssetCheckResult(
+        passed=bool(rows) and not bad,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(bad) or ", ".join(f"{e}: {v:.3f}" for e, _, v in rows),
+    )
+
+
+evaluation_checks = [beats_popularity, genre_gap_positive]

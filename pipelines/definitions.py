@@ -5,13 +5,15 @@ import os
 import dagster as dg
 
 from assets.build import build_asset
-from assets.checks import movie_checks, quarantine_check_for
+from assets.checks import evaluation_checks, movie_checks, quarantine_check_for
 from assets.embeddings import embedding_assets
+from assets.evaluation import evaluation_assets
 from assets.movies import movie_assets
 from assets.raw import raw_assets_for
 from assets.staging import STAGING_TABLES, staging_assets
 from pipelines.resources import (
     EmbeddingSettings,
+    EvaluationSettings,
     OpenAIEmbeddingResource,
     RawFilesResource,
     SentenceTransformerResource,
@@ -27,7 +29,7 @@ def _secret(name: str):
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    table_assets = [*staging_assets, *movie_assets, *embedding_assets]
+    table_assets = [*staging_assets, *movie_assets, *embedding_assets, *evaluation_assets]
     return dg.Definitions(
         assets=[
             *raw_assets_for(settings.movietweetings_ref, settings.mirror),
@@ -37,6 +39,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[
             *[quarantine_check_for(t, settings.quarantine_max_fraction) for t in STAGING_TABLES],
             *movie_checks,
+            *evaluation_checks,
         ],
         resources={
             "warehouse": WarehouseResource(root=str(settings.warehouse)),
@@ -69,6 +72,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ),
             "embedding_settings": EmbeddingSettings(
                 alpha=settings.alpha, min_likes=settings.min_likes
+            ),
+            "evaluation_settings": EvaluationSettings(
+                seed=settings.eval_seed, users_per_source=settings.eval_users
             ),
         },
         # One writer at a time keeps DuckLake commits simple and ordered.

@@ -221,3 +221,10 @@ class EmbeddingSettings(dg.ConfigurableResource):
 
     alpha: float = Field(default=0.7, ge=0.0, le=1.0, description="weight of the rating part")
     min_likes: int = Field(default=3, ge=1, description="likes needed for a rating part")
+
+
+class EvaluationSettings(dg.ConfigurableResource):
+    """Seed and sample size of the evaluation (REELREASON_EVAL_SEED, REELREASON_EVAL_USERS)."""
+
+    seed: int = 13
+    users_per_source: int = Field(default=1000, ge=1, description="evaluated users per source")

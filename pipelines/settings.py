@@ -15,6 +15,7 @@ REELREASON_ST_BATCH_SIZE / _ST_THREADS / _ST_DEVICE   encoding batch, CPU thread
 REELREASON_OPENAI_BASE_URL / _OPENAI_MODEL / _OPENAI_DIMENSIONS   OpenAI-compatible embeddings
 REELREASON_ALPHA       weight of the rating part in a user vector (default 0.7)
 REELREASON_MIN_LIKES   likes a user needs for a rating part (default 3)
+REELREASON_EVAL_SEED / REELREASON_EVAL_USERS   evaluation seed, users sampled per source
 OPENAI_API_KEY         read through dg.EnvVar like the TMDB credentials
 TMDB_API_KEY, TMDB_READ_ACCESS_TOKEN   TMDB credentials: read by the TMDB resource through
                        dg.EnvVar, never part of Settings, so never recorded with a build
@@ -77,6 +78,8 @@ class Settings:
     openai_dimensions: int | None = None
     alpha: float = 0.7
     min_likes: int = 3
+    eval_seed: int = 13
+    eval_users: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +128,8 @@ class Settings:
             or None,
             alpha=_number(env, "REELREASON_ALPHA", 0.7, 0.0, 1.0),
             min_likes=int(_number(env, "REELREASON_MIN_LIKES", 3, 1, 10000)),
+            eval_seed=int(_number(env, "REELREASON_EVAL_SEED", 13, 0, 2**31)),
+            eval_users=int(_number(env, "REELREASON_EVAL_USERS", 1000, 1, 10**7)),
         )
 
     def public(self) -> dict:

@@ -40,6 +40,7 @@ TABLE_MODELS: dict[str, type[staging.Table]] = {
     "movie_embeddings_openai": users.MovieEmbeddings,
     "user_embeddings_st": users.UserEmbeddings,
     "user_embeddings_openai": users.UserEmbeddings,
+    "eval_results": users.EvalResults,
     "quarantine_rows": warehouse.QuarantineRows,
     "raw_files": warehouse.RawFiles,
     "build_tables": warehouse.BuildTables,

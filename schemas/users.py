@@ -80,3 +80,22 @@ class UserEmbeddings(_Vectors):
     n_liked: Series[Int32] = pa.Field(ge=0)
     n_text_tokens: Series[Int32] = pa.Field(ge=0)
     parts: Series[str] = pa.Field(isin=["rating+text", "rating", "text"])
+
+
+class EvalResults(Table):
+    build_id: Series[str]
+    embedding: Series[str] = pa.Field(isin=["st", "openai"])
+    model: Series[str]
+    metric: Series[str]
+    segment: Series[str]
+    value: Series[float] = pa.Field(nullable=True)
+    ci_low: Series[float] = pa.Field(nullable=True)
+    ci_high: Series[float] = pa.Field(nullable=True)
+    n: Series[Int64] = pa.Field(ge=0)
+
+    @pa.dataframe_check(error="a 95% interval must contain its value")
+    @classmethod
+    def _interval(cls, df: pd.DataFrame) -> bool:
+        has = df["ci_low"].notna()
+        v, lo, hi = df.loc[has, "value"], df.loc[has, "ci_low"], df.loc[has, "ci_high"]
+        return bool(((lo <= v + 1e-9) & (v <= hi + 1e-9)).all())

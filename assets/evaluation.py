@@ -1,0 +1,351 @@
+"""Evaluation: leave-last-out ranking vs baselines, genre separation, emotion profiles, plots."""
+
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+
+from assets.publishing import write_parsed
+from pipelines.resources import (
+    EmbeddingSettings,
+    EvaluationSettings,
+    OpenAIEmbeddingResource,
+    SentenceTransformerResource,
+    WarehouseResource,
+)
+from reelreason.embeddings import EmbeddingCache, embed_long_texts, embed_texts, mix, sha256_text
+from reelreason.evaluation import (
+    bootstrap_ci,
+    evaluate_split,
+    genre_separation,
+    leave_last_out,
+    macro_f1,
+    metrics_for_rank,
+    prototypes,
+    rank_split,
+    user_vector,
+)
+from reelreason.parse.common import Parsed
+from reelreason.plots import markdown_image, metrics_chart, taste_map
+
+GROUP = "evaluation"
+BACKENDS = ("st", "openai")
+EVAL_SCHEMA = pa.schema(
+    [
+        ("build_id", pa.string()),
+        ("embedding", pa.string()),
+        ("model", pa.string()),
+        ("metric", pa.string()),
+        ("segment", pa.string()),
+        ("value", pa.float64()),
+        ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()),
+        ("n", pa.int64()),
+    ]
+)
+
+# Every film a user rated or mentioned: these are never recommended back to them.
+SEEN_SQL = """
+SELECT 'movielens:' || r.user_id AS user_id, x.movie_id FROM ml1m_ratings r
+JOIN movie_xref x ON x.source = 'ml1m' AND x.source_id = CAST(r.movie_id AS VARCHAR)
+UNION SELECT 'movietweetings:' || r.user_id, x.movie_id FROM movietweetings_ratings r
+JOIN movie_xref x ON x.source = 'movietweetings' AND x.source_id = r.imdb_id
+UNION SELECT 'redial:conv:' || m.conversation_id, x.movie_id FROM redial_mentions m
+JOIN movie_xref x ON x.source = 'redial' AND x.source_id = m.redial_movie_id
+UNION SELECT 'inspired:dialog:' || u.dialog_id, x.movie_id
+FROM (SELECT dialog_id, unnest(movies) AS t FROM inspired_utterances) u
+JOIN movie_xref x ON x.source = 'inspired_mention' AND x.source_id = u.t
+UNION SELECT 'ccpe:conv:' || s.conversation_id, x.movie_id FROM ccpe_segments s
+JOIN movie_xref x ON x.source = 'ccpe' AND x.source_id = trim(s.text)
+WHERE s.entity_type = 'MOVIE_OR_SERIES'
+"""
+
+
+def _backend(name, context, sentence_model, openai_embeddings):
+    if name == "st":
+        return sentence_model.backend(context.log)
+    return (
+        None if openai_embeddings.unavailable_reason() else openai_embeddings.backend(context.log)
+    )
+
+
+def _load_space(con, name: str):
+    rows = con.execute(
+        f"SELECT movie_id, vector, model FROM movie_embeddings_{name} WHERE vector IS NOT NULL "
+        "ORDER BY movie_id"
+    ).fetchall()
+    if not rows:
+        return None
+    ids = [r[0] for r in rows]
+    return ids, np.asarray([r[1] for r in rows], dtype=np.float32), rows[0][2]
+
+
+def _mask(text: str, titles: list[str]) -> str:
+    """The user's words without the held-out film: its titles are replaced by [film]."""
+    for t in sorted({t for t in titles if t and len(t) > 1}, key=len, reverse=True):
+        text = re.sub(re.escape(t) + r"(\s*\(\d{4}\))?", "[film]", text, flags=re.IGNORECASE)
+    return text
+
+
+def _summaries(build_id, embedding, model, segment, per_method, seed) -> list[dict]:
+    rows = []
+    for method, ranks in per_method.items():
+        values = defaultdict(list)
+        for rank in ranks:
+            for metric, v in metrics_for_rank(rank).items():
+                values[metric].append(v)
+        for metric, vs in values.items():
+            lo, hi = bootstrap_ci(vs, seed=seed)
+            rows.append(
+                {
+                    "build_id": build_id,
+                    "embedding": embedding,
+                    "model": model if method == "model" else f"baseline:{method}",
+                    "metric": metric,
+                    "segment": segment,
+                    "value": float(np.mean(vs)),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n": len(vs),
+                }
+            )
+    return rows
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "pandera"},
+    deps=[
+        "movie_embeddings_st",
+        "movie_embeddings_openai",
+        "user_likes",
+        "user_texts",
+        "movies",
+        "movie_xref",
+        "goemotions_texts",
+        "goemotions_emotions",
+    ],
+    description="Per embedding model and source: leave-last-out HR@10, NDCG@10, MRR@10 and "
+    "Recall@50 with 95% bootstrap intervals, next to popularity (training part only) and "
+    "random baselines on the same split; genre separation; the emotion prototypes' macro-F1 "
+    "on held-out GoEmotions texts. Plots on this asset's page.",
+)
+def eval_results(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    sentence_model: SentenceTransformerResource,
+    openai_embeddings: OpenAIEmbeddingResource,
+    embedding_settings: EmbeddingSettings,
+    evaluation_settings: EvaluationSettings,
+) -> dg.MaterializeResult:
+    build_id, seed = context.run.run_id, evaluation_settings.seed
+    cache = EmbeddingCache(warehouse.lake)
+    rows: list[dict] = []
+    plots: dict[str, bytes] = {}
+    with warehouse.lake.session() as con:
+        likes = con.execute("SELECT user_id, source, movie_id, position FROM user_likes").fetchall()
+        seen_rows = con.execute(SEEN_SQL).fetchall()
+        texts = dict(con.execute("SELECT user_id, text FROM user_texts").fetchall())
+        titles = defaultdict(list)
+        for mid, t in con.execute(
+            "SELECT movie_id, title FROM movies UNION SELECT movie_id, source_title FROM movie_xref"
+        ).fetchall():
+            titles[mid].append(t)
+        film_genres = dict(con.execute("SELECT movie_id, genres FROM movies").fetchall())
+        go = con.execute(
+            "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
+        ).fetchall()
+        emotions = [
+            r[0]
+            for r in con.execute(
+                "SELECT emotion FROM goemotions_emotions ORDER BY label_index"
+            ).fetchall()
+        ]
+        spaces = {name: _load_space(con, name) for name in BACKENDS}
+    source_of = {u: s for u, s, _, _ in likes}
+    for name, space in spaces.items():
+        if space is None:
+            context.log.info(f"no {name} movie embeddings in this build: not evaluated")
+            continue
+        backend = _backend(name, context, sentence_model, openai_embeddings)
+        ids, film_vecs, model = space
+        index = {m: i for i, m in enumerate(ids)}
+        user_likes_idx = defaultdict(list)
+        for u, _, m, pos in likes:
+            if m in index:
+                user_likes_idx[u].append((pos, index[m]))
+        seen = defaultdict(set)
+        for u, m in seen_rows:
+            if m in index:
+                seen[u].add(index[m])
+        splits = leave_last_out(user_likes_idx, seen, embedding_settings.min_likes)
+        rng = np.random.default_rng(seed)
+        by_source = defaultdict(list)
+        for s in splits:
+            by_source[source_of[s.user_id]].append(s)
+        chosen = []
+        for _source, group in sorted(by_source.items()):
+            cap = evaluation_settings.users_per_source
+            pick = rng.choice(len(group), min(cap, len(group)), replace=False)
+            chosen += [group[i] for i in sorted(pick)]
+        # Text parts without the held-out film, embedded through the cache.
+        masked = {
+            s.user_id: _mask(texts[s.user_id], titles[ids[s.held_out]])
+            for s in chosen
+            if s.user_id in texts
+        }
+        text_vecs = {}
+        if masked and backend is not None:
+            text_vecs, _, _ = embed_long_texts(backend, masked, cache, run_id=build_id)
+        popularity = np.zeros(len(ids))
+        for items in user_likes_idx.values():
+            for _, i in items:
+                popularity[i] += 1
+        for s in chosen:  # popularity from the training part only
+            popularity[s.held_out] -= 1
+        ranks = defaultdict(lambda: defaultdict(list))
+        random_scores = np.random.default_rng(seed + 1)
+        for s in chosen:
+            vec = mix(
+                user_vector(film_vecs, s.train), text_vecs.get(s.user_id), embedding_settings.alpha
+            )
+            src = source_of[s.user_id]
+            for seg in (src, "all"):
+                ranks[seg]["model"].append(evaluate_split(s, vec, film_vecs))
+                ranks[seg]["popularity"].append(rank_split(s, popularity))
+                ranks[seg]["random"].append(rank_split(s, random_scores.random(len(ids))))
+        for seg, per_method in sorted(ranks.items()):
+            rows += _summaries(build_id, name, model, seg, per_method, seed)
+        # Genre separation.
+        sep = genre_separation(film_vecs, [film_genres.get(m) or [] for m in ids], seed=seed)
+        for g, vals in sep.items():
+            for metric in ("gap", "relative_gap", "same", "diff"):
+                rows.append(
+                    {
+                        "build_id": build_id,
+                        "embedding": name,
+                        "model": model,
+                        "metric": f"genre_{metric}",
+                        "segment": g,
+                        "value": vals[metric],
+                        "ci_low": None,
+                        "ci_high": None,
+                        "n": vals["films"],
+                    }
+                )
+        if sep:
+            for metric in ("gap", "relative_gap"):
+                rows.append(
+                    {
+                        "build_id": build_id,
+                        "embedding": name,
+                        "model": model,
+                        "metric": f"genre_{metric}",
+                        "segment": "macro",
+                        "value": float(np.nanmean([v[metric] for v in sep.values()])),
+                        "ci_low": None,
+                        "ci_high": None,
+                        "n": len(sep),
+                    }
+                )
+        # Emotion prototypes classify held-out single-label GoEmotions texts.
+        if backend is not None and go:
+            rows += _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed)
+        model_rows = [
+            r
+            for r in rows
+            if r["embedding"] == name
+            and r["segment"] == "all"
+            and not r["metric"].startswith(("genre", "emotion"))
+        ]
+        if model_rows:
+            plots[f"{name}_metrics"] = metrics_chart(model_rows)
+        firsts = [(film_genres.get(m) or ["(none)"])[0] for m in ids]
+        sample_users = [s for s in chosen[:5]]
+        user_vecs = np.array(
+            [user_vector(film_vecs, s.train + [s.held_out]) for s in sample_users]
+        ).reshape(-1, film_vecs.shape[1])
+        plots[f"{name}_taste_map"] = taste_map(
+            film_vecs, firsts, user_vecs, [s.user_id for s in sample_users]
+        )
+    table = pa.Table.from_pylist(rows, schema=EVAL_SCHEMA)
+    (result,) = write_parsed(
+        context, warehouse, Parsed({"eval_results": table}), source="evaluation"
+    )
+    plot_dir = Path(warehouse.root) / "plots" / build_id
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    for key, png in plots.items():
+        (plot_dir / f"{key}.png").write_bytes(png)
+    return dg.MaterializeResult(
+        metadata={
+            **result.metadata,
+            "summary": dg.MetadataValue.md(_summary_markdown(rows)),
+            "plots_folder": dg.MetadataValue.path(str(plot_dir)),
+            **{k: dg.MetadataValue.md(markdown_image(v, k)) for k, v in plots.items()},
+        }
+    )
+
+
+def _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed) -> list[dict]:
+    texts = [t for t, _, _ in go]
+    embedded = embed_texts(backend, texts, cache, run_id=build_id)
+    vecs = np.stack([embedded.vectors[sha256_text(t)] for t in texts])
+    has_splits = any(s for _, _, s in go)
+    rng = np.random.default_rng(seed)
+    heldout = (
+        np.array([s in ("dev", "test") for _, _, s in go])
+        if has_splits
+        else rng.random(len(go)) < 0.3
+    )
+    train_idx = [i for i in range(len(go)) if not heldout[i]]
+    test_idx = [i for i in range(len(go)) if heldout[i] and len(go[i][1]) == 1]
+    if not test_idx or not train_idx:
+        return []
+    protos = prototypes(vecs[train_idx], [go[i][1] for i in train_idx], emotions)
+    predicted = [emotions[int(np.argmax(protos @ vecs[i]))] for i in test_idx]
+    truth = [go[i][1][0] for i in test_idx]
+    majority = Counter(go[i][1][0] for i in train_idx if len(go[i][1]) == 1).most_common(1)
+    base = macro_f1(truth, [majority[0][0]] * len(truth)) if majority else float("nan")
+    common = {
+        "build_id": build_id,
+        "embedding": name,
+        "metric": "emotion_macro_f1",
+        "segment": "goemotions_heldout",
+        "ci_low": None,
+        "ci_high": None,
+        "n": len(test_idx),
+    }
+    return [
+        {**common, "model": model, "value": macro_f1(truth, predicted)},
+        {**common, "model": "baseline:majority", "value": base},
+    ]
+
+
+def _summary_markdown(rows: list[dict]) -> str:
+    lines = [
+        "| embedding | segment | model | hr@10 | ndcg@10 | mrr@10 | recall@50 | n |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    keyed = defaultdict(dict)
+    for r in rows:
+        if r["metric"] in ("hr@10", "ndcg@10", "mrr@10", "recall@50"):
+            keyed[(r["embedding"], r["segment"], r["model"])][r["metric"]] = r
+    for (emb, seg, model), ms in sorted(keyed.items()):
+        cells = []
+        for m in ("hr@10", "ndcg@10", "mrr@10", "recall@50"):
+            r = ms.get(m)
+            cells.append(f"{r['value']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" if r else "")
+        n = next(iter(ms.values()))["n"]
+        lines.append(f"| {emb} | {seg} | {model} | " + " | ".join(cells) + f" | {n} |")
+    other = [r for r in rows if r["segment"] in ("macro", "goemotions_heldout")]
+    for r in other:
+        lines.append(
+            f"\n- {r['embedding']} {r['model']} {r['metric']} ({r['segment']}): {r['value']:.3f}"
+        )
+    return "\n".join(lines)
+
+
+evaluation_assets = [eval_results]

@@ -1,0 +1,112 @@
+"""Evaluation: metric functions against hand-computed rankings, no leakage, no seen films,
+genre separation, and the evaluation asset with its plots."""
+
+import math
+
+import numpy as np
+import pytest
+
+from reelreason.evaluation import (
+    Split,
+    bootstrap_ci,
+    evaluate_split,
+    genre_separation,
+    leave_last_out,
+    macro_f1,
+    metrics_for_rank,
+    rank_of,
+    user_vector,
+)
+from tests.conftest import step_errors
+
+
+def test_metrics_by_hand():
+    assert metrics_for_rank(1) == {"hr@10": 1, "ndcg@10": 1, "mrr@10": 1, "recall@50": 1}
+    m3 = metrics_for_rank(3)
+    assert m3["ndcg@10"] == pytest.approx(1 / math.log2(4)) == pytest.approx(0.5)
+    assert m3["mrr@10"] == pytest.approx(1 / 3)
+    m11 = metrics_for_rank(11)
+    assert (m11["hr@10"], m11["ndcg@10"], m11["mrr@10"], m11["recall@50"]) == (0, 0, 0, 1)
+    assert metrics_for_rank(51)["recall@50"] == 0
+
+
+def test_rank_of_excludes_seen_items_and_counts_ties_against():
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.7])
+    assert rank_of(3, scores) == 5
+    assert rank_of(3, scores, exclude=[0, 1]) == 3
+    assert rank_of(2, scores) == 4  # tied with item 4: the pessimistic rank
+
+
+def test_seen_films_never_appear_above_the_held_out_one():
+    films = np.eye(6, dtype=np.float32)
+    split = Split("u", train=[0, 1], held_out=5, seen={0, 1, 2, 3})
+    # Seen films 0..3 score highest, but they are excluded: the held-out film ranks 1st of 2.
+    scores_vec = np.array([1, 1, 1, 1, 0.2, 0.5], dtype=np.float32)
+    assert evaluate_split(split, scores_vec, films) == 1
+
+
+def test_leaked_held_out_film_would_score_well_but_the_protocol_scores_it_poorly():
+    rng = np.random.default_rng(0)
+    films = rng.standard_normal((200, 32)).astype(np.float32)
+    films /= np.linalg.norm(films, axis=1, keepdims=True)
+    train = [0]
+    # The held-out film is the one least like the training likes: only a leak can find it.
+    scores = films @ user_vector(films, train)
+    target = int(np.argmin(np.where(np.isin(np.arange(200), train), np.inf, scores)))
+    split = Split("u", train=train, held_out=target, seen=set(train))
+    leaked = evaluate_split(split, user_vector(films, train + [target]), films)
+    honest = evaluate_split(split, user_vector(films, split.train), films)
+    assert leaked <= 10  # the leak would put the target in the top 10...
+    assert honest == 199  # ...the protocol, which never sees it, ranks it last
+
+
+def test_leave_last_out_holds_out_the_latest_like():
+    likes = {"a": [(3, 30), (1, 10), (2, 20)], "b": [(1, 5), (2, 6)]}
+    (split,) = leave_last_out(likes, {"a": {99}}, min_likes=2)
+    assert (split.user_id, split.train, split.held_out) == ("a", [10, 20], 30)
+    assert split.seen == {99, 10, 20, 30}
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
+    values = [0, 1] * 50
+    lo, hi = bootstrap_ci(values, seed=1)
+    assert lo < 0.5 < hi and (lo, hi) == bootstrap_ci(values, seed=1)
+
+
+def test_genre_separation_on_clustered_vectors():
+    vecs = np.array([[1, 0.1], [1, 0.2], [0.1, 1], [0.2, 1]], dtype=np.float32)
+    genres = [["Crime"], ["Crime"], ["Comedy"], ["Comedy"]]
+    sep = genre_separation(vecs, genres, pairs=200)
+    assert sep["Crime"]["gap"] > 0.5 and sep["Comedy"]["relative_gap"] > 0.5
+
+
+def test_macro_f1():
+    assert macro_f1(["a", "a", "b"], ["a", "b", "b"]) == pytest.approx((2 / 3 + 2 / 3) / 2)
+
+
+def test_evaluation_asset_writes_results_and_plots(builder):
+    result = builder.run()
+    assert result.success, step_errors(result)
+    q = builder.query
+    models = {m for (m,) in q("SELECT DISTINCT model FROM eval_results WHERE metric = 'hr@10'")}
+    assert models == {
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "baseline:popularity",
+        "baseline:random",
+    }
+    segments = {s for (s,) in q("SELECT DISTINCT segment FROM eval_results WHERE metric = 'hr@10'")}
+    assert {"all", "movielens"} <= segments
+    assert q(
+        "SELECT count(*) FROM eval_results WHERE metric = 'genre_gap' AND segment = 'macro'"
+    ) == [(1,)]
+    (meta,) = [
+        e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key.to_user_string() == "eval_results"
+    ]
+    assert meta["st_metrics"].value.startswith("![st_metrics](data:image/png;base64,")
+    plots = list((builder.warehouse_root / "plots" / result.run_id).glob("*.png"))
+    assert sorted(p.name for p in plots) == ["st_metrics.png", "st_taste_map.png"]
+    assert all(
+        p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in plots
+    )
