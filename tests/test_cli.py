@@ -87,3 +87,17 @@ def test_readme_duckdb_snippet_reads_the_current_build(env, capsys):
     assert len(con.execute(statements[3]).fetchall()) == 5
     travel = statements[4].replace("VERSION => 29", f"VERSION => {snapshot}")
     assert con.execute(travel).fetchone()[0] == 1226
+
+
+def test_readme_build_comparison_runs(env, capsys):
+    assert run_cli(capsys, "build")[0] == 0
+    first_snapshot = run_cli(capsys, "builds")[1].splitlines()[1].split(",")[1]
+    assert run_cli(capsys, "build", "key:eval_results or key:warehouse_build")[0] == 0
+    block = re.search(r"(-- 48 = the earlier build.*?)```", README.read_text(), re.DOTALL).group(1)
+    code, out, err = run_cli(
+        capsys, "sql", block.replace("VERSION => 48", f"VERSION => {first_snapshot}")
+    )
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["metric", "model", "before", "after", "change"] and len(rows) == 7
+    assert all(float(r[4]) == 0.0 for r in rows[1:])  # same data, seeded: same numbers
