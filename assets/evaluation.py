@@ -348,4 +348,95 @@ def _summary_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-evaluation_assets = [eval_results]
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "movie_emotions",
+            group_name=GROUP,
+            kinds={"python", "pandera"},
+            deps=[
+                *[f"movie_embeddings_{b}" for b in BACKENDS],
+                "goemotions_texts",
+                "goemotions_emotions",
+            ],
+            description="A 28-value emotion profile per film and embedding space: "
+            "cosine to each GoEmotions emotion prototype (the mean embedding of the "
+            "comments labelled with it), plus the top 3 emotions.",
+        ),
+        dg.AssetSpec(
+            "user_emotions",
+            group_name=GROUP,
+            kinds={"python", "pandera"},
+            deps=[
+                *[f"user_embeddings_{b}" for b in BACKENDS],
+                "goemotions_texts",
+                "goemotions_emotions",
+            ],
+            description="The same 28-value emotion profile for every user vector.",
+        ),
+    ],
+    can_subset=False,
+)
+def emotion_profiles(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    sentence_model: SentenceTransformerResource,
+    openai_embeddings: OpenAIEmbeddingResource,
+):
+    cache = EmbeddingCache(warehouse.lake)
+    with warehouse.lake.session() as con:
+        go = con.execute(
+            "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
+        ).fetchall()
+        emotions = [
+            r[0]
+            for r in con.execute(
+                "SELECT emotion FROM goemotions_emotions ORDER BY label_index"
+            ).fetchall()
+        ]
+        vectors = {
+            (kind, name): con.execute(
+                f"SELECT {kind}_id, model, vector FROM {kind}_embeddings_{name} "
+                f"WHERE vector IS NOT NULL ORDER BY {kind}_id"
+            ).fetchall()
+            for kind in ("movie", "user")
+            for name in BACKENDS
+        }
+    tables = {kind: [] for kind in ("movie", "user")}
+    for name in BACKENDS:
+        backend = _backend(name, context, sentence_model, openai_embeddings)
+        if backend is None or not go:
+            continue
+        train = [(t, labels) for t, labels, split in go if split in (None, "train")]
+        embedded = embed_texts(backend, [t for t, _ in train], cache, run_id=context.run.run_id)
+        text_vecs = np.stack([embedded.vectors[sha256_text(t)] for t, _ in train])
+        protos = prototypes(text_vecs, [labels for _, labels in train], emotions)
+        for kind in ("movie", "user"):
+            rows = vectors[(kind, name)]
+            if not rows:
+                continue
+            profile = np.asarray([r[2] for r in rows], dtype=np.float32) @ protos.T
+            for (key, model, _), values in zip(rows, profile, strict=True):
+                top = [emotions[i] for i in np.argsort(-values)[:3]]
+                tables[kind].append(
+                    {
+                        f"{kind}_id": key,
+                        "embedding": name,
+                        "model": model,
+                        **{e: float(v) for e, v in zip(emotions, values, strict=True)},
+                        "top_emotions": top,
+                    }
+                )
+    for kind in ("movie", "user"):
+        schema = pa.schema(
+            [(f"{kind}_id", pa.string()), ("embedding", pa.string()), ("model", pa.string())]
+            + [(e, pa.float32()) for e in emotions]
+            + [("top_emotions", pa.list_(pa.string()))]
+        )
+        table = pa.Table.from_pylist(tables[kind], schema=schema)
+        yield from write_parsed(
+            context, warehouse, Parsed({f"{kind}_emotions": table}), source="evaluation"
+        )
+
+
+evaluation_assets = [eval_results, emotion_profiles]

@@ -41,6 +41,8 @@ TABLE_MODELS: dict[str, type[staging.Table]] = {
     "user_embeddings_st": users.UserEmbeddings,
     "user_embeddings_openai": users.UserEmbeddings,
     "eval_results": users.EvalResults,
+    "movie_emotions": users.MovieEmotions,
+    "user_emotions": users.UserEmotions,
     "quarantine_rows": warehouse.QuarantineRows,
     "raw_files": warehouse.RawFiles,
     "build_tables": warehouse.BuildTables,

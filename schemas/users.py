@@ -99,3 +99,28 @@ class EvalResults(Table):
         has = df["ci_low"].notna()
         v, lo, hi = df.loc[has, "value"], df.loc[has, "ci_low"], df.loc[has, "ci_high"]
         return bool(((lo <= v + 1e-9) & (v <= hi + 1e-9)).all())
+
+
+class _EmotionProfile(Table):
+    embedding: Series[str] = pa.Field(isin=["st", "openai"])
+    model: Series[str]
+    top_emotions: Series[object]
+    _list_columns = ("top_emotions",)
+
+    class Config:
+        strict = False
+
+    @pa.dataframe_check(error="28 emotion cosines in [-1, 1]")
+    @classmethod
+    def _profile(cls, df: pd.DataFrame) -> bool:
+        fixed = {"movie_id", "user_id", "embedding", "model", "top_emotions"}
+        cols = [c for c in df.columns if c not in fixed]
+        return len(cols) == 28 and bool(((df[cols] >= -1.0001) & (df[cols] <= 1.0001)).all().all())
+
+
+class MovieEmotions(_EmotionProfile):
+    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID)
+
+
+class UserEmotions(_EmotionProfile):
+    user_id: Series[str] = pa.Field(str_matches=USER_ID)

@@ -89,6 +89,15 @@ def builder(tmp_path, instance) -> Builder:
     return Builder(tmp_path, instance)
 
 
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory):
+    """One default sample build shared by the tests that only read it (saves minutes)."""
+    with dg.instance_for_test() as inst:
+        shared = Builder(tmp_path_factory.mktemp("sample_build"), inst)
+        result = shared.run()
+        yield shared, result
+
+
 def step_errors(result: dg.ExecuteInProcessResult) -> str:
     """The root error messages of failed steps, joined (what a user would read)."""
     out = []

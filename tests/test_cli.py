@@ -74,7 +74,7 @@ def test_bad_profile_is_one_clear_line(env, capsys, monkeypatch):
 
 def test_readme_duckdb_snippet_reads_the_current_build(env, capsys):
     assert run_cli(capsys, "build")[0] == 0
-    block = re.search(r"```sql\n(.*?)```", README.read_text(), re.DOTALL).group(1)
+    block = re.search(r"```sql\n(ATTACH.*?)```", README.read_text(), re.DOTALL).group(1)
     catalog = str(env / "wh" / "catalog.sqlite")
     statements = [s.strip() for s in block.replace("warehouse/catalog.sqlite", catalog).split(";")]
     con = duckdb.connect()

@@ -84,8 +84,8 @@ def test_macro_f1():
     assert macro_f1(["a", "a", "b"], ["a", "b", "b"]) == pytest.approx((2 / 3 + 2 / 3) / 2)
 
 
-def test_evaluation_asset_writes_results_and_plots(builder):
-    result = builder.run()
+def test_evaluation_asset_writes_results_and_plots(sample_build):
+    builder, result = sample_build
     assert result.success, step_errors(result)
     q = builder.query
     models = {m for (m,) in q("SELECT DISTINCT model FROM eval_results WHERE metric = 'hr@10'")}
@@ -110,3 +110,12 @@ def test_evaluation_asset_writes_results_and_plots(builder):
     assert all(
         p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in plots
     )
+    # Emotion profiles: one row per film and user vector, 28 cosines each.
+    assert q("SELECT count(*) FROM movie_emotions") == q("SELECT count(*) FROM movies")
+    assert q("SELECT count(*) FROM user_emotions") == q("SELECT count(*) FROM user_embeddings_st")
+    cols = [c for (c,) in q("SELECT column_name FROM (DESCRIBE movie_emotions)")]
+    assert len(cols) == 3 + 28 + 1 and "admiration" in cols and "neutral" in cols
+    (top,) = q("SELECT top_emotions FROM movie_emotions LIMIT 1")[0]
+    assert len(top) == 3
+    f1 = dict(q("SELECT model, value FROM eval_results WHERE metric = 'emotion_macro_f1'"))
+    assert set(f1) == {"sentence-transformers/all-MiniLM-L6-v2", "baseline:majority"}

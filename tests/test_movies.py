@@ -30,8 +30,8 @@ def check_results(result) -> dict:
     }
 
 
-def test_sample_build_is_enriched_offline_from_the_seeded_cache(builder):
-    result = builder.run()
+def test_sample_build_is_enriched_offline_from_the_seeded_cache(sample_build):
+    builder, result = sample_build
     assert result.success, step_errors(result)
     meta = materializations(result)
     # Every TMDB answer the sample needs is in sample/tmdb/responses.jsonl.
@@ -170,8 +170,9 @@ def test_years_far_apart_under_one_tmdb_id_go_to_review():
     assert review[0]["source_years"] == [1995, 1999] and review[0]["year_spread"] == 4
 
 
-def test_movie_tables_are_part_of_the_build(builder):
-    assert builder.run().success
+def test_movie_tables_are_part_of_the_build(sample_build):
+    builder, result = sample_build
+    assert result.success
     (build,) = builder.lake.builds()
     recorded = {
         t

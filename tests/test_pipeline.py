@@ -8,9 +8,12 @@ import pytest
 from reelreason.warehouse import Warehouse, WarehouseError
 from tests.conftest import SAMPLE_COUNTS, step_errors
 
+# The ingestion tests need raw + staging + publish only; the rest of the graph has its own.
+INGEST = "group:raw or group:staging or key:warehouse_build"
 
-def test_sample_build_materializes_everything_with_exact_counts(builder):
-    result = builder.run()
+
+def test_sample_build_materializes_everything_with_exact_counts(sample_build):
+    builder, result = sample_build
     assert result.success, step_errors(result)
     counts = {t: builder.query(f"SELECT count(*) FROM {t}")[0][0] for t in SAMPLE_COUNTS}
     assert counts == SAMPLE_COUNTS
@@ -39,8 +42,9 @@ def test_sample_build_materializes_everything_with_exact_counts(builder):
     assert preview.startswith("| movie_id | title_raw | title |") and preview.count("\n") == 6
 
 
-def test_quirks_survive_into_the_warehouse(builder):
-    assert builder.run().success
+def test_quirks_survive_into_the_warehouse(sample_build):
+    builder, result = sample_build
+    assert result.success
     q = builder.query
     assert q(
         "SELECT title FROM ml1m_movies WHERE title_raw = 'American President, The (1995)'"
@@ -66,11 +70,11 @@ def test_quirks_survive_into_the_warehouse(builder):
 
 
 def test_earlier_build_stays_readable(builder, raw_copy):
-    first = builder.run(raw_dir=raw_copy)
+    first = builder.run(INGEST, raw_dir=raw_copy)
     assert first.success
     ratings = raw_copy / "movielens/ml-1m/ratings.dat"
     ratings.write_bytes(b"".join(ratings.read_bytes().splitlines(keepends=True)[:100]))
-    second = builder.run(raw_dir=raw_copy)
+    second = builder.run(INGEST, raw_dir=raw_copy)
     assert second.success
     assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 100
     assert builder.query("SELECT count(*) FROM ml1m_ratings", build=first.run_id)[0][0] == 1226
@@ -78,11 +82,11 @@ def test_earlier_build_stays_readable(builder, raw_copy):
 
 
 def test_failed_build_leaves_the_previous_build_current(builder, raw_copy):
-    good = builder.run(raw_dir=raw_copy)
+    good = builder.run(INGEST, raw_dir=raw_copy)
     assert good.success
     data = raw_copy / "ccpe/data.json"
     data.write_bytes(data.read_bytes()[:5000])  # truncated JSON
-    bad = builder.run(raw_dir=raw_copy)
+    bad = builder.run(INGEST, raw_dir=raw_copy)
     assert not bad.success
     assert "ccpe/data.json: invalid JSON" in step_errors(bad)
     assert builder.lake.resolve_build()["build_id"] == good.run_id
@@ -92,7 +96,7 @@ def test_failed_build_leaves_the_previous_build_current(builder, raw_copy):
 def test_quarantined_rows_warn_and_too_many_block_the_build(builder, raw_copy):
     ratings = raw_copy / "movielens/ml-1m/ratings.dat"
     ratings.write_bytes(ratings.read_bytes() + b"7::1::9::978300760\n7::2\n")
-    result = builder.run(raw_dir=raw_copy)
+    result = builder.run(INGEST, raw_dir=raw_copy)
     assert result.success
     rows = builder.query("SELECT file, line, raw, reason FROM quarantine ORDER BY line")
     assert rows == [
@@ -114,7 +118,7 @@ def test_quarantined_rows_warn_and_too_many_block_the_build(builder, raw_copy):
     assert evals["ml1m_movies"].passed
     # With no tolerance the check is an error and blocks publication.
     before = builder.lake.resolve_build()["build_id"]
-    strict = builder.run(raw_dir=raw_copy, quarantine_max_fraction=0.0)
+    strict = builder.run(INGEST, raw_dir=raw_copy, quarantine_max_fraction=0.0)
     assert not strict.success
     assert builder.lake.resolve_build()["build_id"] == before
 
@@ -138,7 +142,7 @@ def test_selection_builds_a_subset(builder):
 
 
 def test_reader_sees_a_consistent_build_while_another_writes(builder, raw_copy):
-    assert builder.run(raw_dir=raw_copy).success
+    assert builder.run(INGEST, raw_dir=raw_copy).success
     ratings = raw_copy / "movielens/ml-1m/ratings.dat"
     ratings.write_bytes(b"".join(ratings.read_bytes().splitlines(keepends=True)[:10]))
     seen, errors = set(), []
@@ -156,7 +160,7 @@ def test_reader_sees_a_consistent_build_while_another_writes(builder, raw_copy):
     reader = threading.Thread(target=read_loop)
     reader.start()
     try:
-        assert builder.run(raw_dir=raw_copy).success
+        assert builder.run(INGEST, raw_dir=raw_copy).success
     finally:
         done.set()
         reader.join()
@@ -172,7 +176,7 @@ def test_full_profile_downloads_from_a_mirror_once(builder, httpserver):
         if path.is_file():
             rel = path.relative_to(SAMPLE_RAW_DIR).as_posix()
             httpserver.expect_request(f"/mirror/{rel}").respond_with_data(path.read_bytes())
-    first = builder.run(raw_dir=None, mirror=httpserver.url_for("/mirror"))
+    first = builder.run(INGEST, raw_dir=None, mirror=httpserver.url_for("/mirror"))
     assert first.success, step_errors(first)
     assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {
         "download": 24
@@ -180,7 +184,7 @@ def test_full_profile_downloads_from_a_mirror_once(builder, httpserver):
     assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 1226
     requests_made = len(httpserver.log)
     assert requests_made == 24
-    second = builder.run(raw_dir=None, mirror=httpserver.url_for("/mirror"))
+    second = builder.run(INGEST, raw_dir=None, mirror=httpserver.url_for("/mirror"))
     assert second.success
     assert len(httpserver.log) == requests_made  # everything came from the verified cache
     assert dict(builder.query("SELECT origin, count(*) FROM raw_files GROUP BY ALL")) == {
