@@ -223,6 +223,15 @@ def _backend(name: str, context, sentence_model, openai_embeddings):
     return (None, reason) if reason else (openai_embeddings.backend(context.log), None)
 
 
+def _skipped(context, warehouse, table: str, schema: pa.Schema, reason: str):
+    """An explicit skip: an empty table, and the reason on the asset page."""
+    context.log.warning(reason)
+    (result,) = write_parsed(
+        context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings"
+    )
+    return dg.MaterializeResult(metadata={**result.metadata, "status": reason})
+
+
 def _fixed_view(warehouse: WarehouseResource, table: str, key: str, dim: int) -> None:
     """DuckLake stores lists, not fixed-size arrays: `<table>_vectors` serves FLOAT[dim]."""
     with warehouse.lake.session() as con:
@@ -253,11 +262,7 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
         backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=False)
         if backend is None:
-            context.log.warning(skipped)
-            (result,) = write_parsed(
-                context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings"
-            )
-            return dg.MaterializeResult(metadata={**result.metadata, "status": skipped})
+            return _skipped(context, warehouse, table, schema, skipped)
         with warehouse.lake.session() as con:
             films = con.execute(
                 "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
@@ -318,11 +323,7 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
         backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=True)
         if backend is None:
-            context.log.warning(skipped)
-            (result,) = write_parsed(
-                context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings"
-            )
-            return dg.MaterializeResult(metadata={**result.metadata, "status": skipped})
+            return _skipped(context, warehouse, table, schema, skipped)
         alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes
         with warehouse.lake.session() as con:
             liked = con.execute(

@@ -34,48 +34,39 @@ XREF_SCHEMA = pa.schema(
         ("reference_count", pa.int64()),
     ]
 )
-TMDB_MOVIES_SCHEMA = pa.schema(
-    [
-        ("tmdb_id", pa.int64()),
-        ("imdb_id", pa.string()),
-        ("title", pa.string()),
-        ("original_title", pa.string()),
-        ("original_language", pa.string()),
-        ("release_date", pa.string()),
-        ("year", pa.int16()),
-        ("overview", pa.string()),
-        ("tagline", pa.string()),
-        ("genres", pa.list_(pa.string())),
-        ("runtime", pa.int32()),
-        ("directors", pa.list_(pa.string())),
-        ("cast", pa.list_(pa.string())),
-        ("keywords", pa.list_(pa.string())),
-        ("poster_path", pa.string()),
-        ("popularity", pa.float64()),
-        ("vote_average", pa.float64()),
-        ("vote_count", pa.int64()),
-    ]
-)
+_STRS = pa.list_(pa.string())
+# The TMDB fields a film carries, in `tmdb_movies` and again (merged) in `movies`.
+_FILM_FIELDS = {
+    "tmdb_id": pa.int64(),
+    "imdb_id": pa.string(),
+    "title": pa.string(),
+    "original_title": pa.string(),
+    "original_language": pa.string(),
+    "release_date": pa.string(),
+    "year": pa.int16(),
+    "overview": pa.string(),
+    "tagline": pa.string(),
+    "genres": _STRS,
+    "runtime": pa.int32(),
+    "directors": _STRS,
+    "cast": _STRS,
+    "keywords": _STRS,
+    "poster_path": pa.string(),
+    "popularity": pa.float64(),
+    "vote_average": pa.float64(),
+    "vote_count": pa.int64(),
+}
+TMDB_MOVIES_SCHEMA = pa.schema(list(_FILM_FIELDS.items()))
 MOVIES_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("tmdb_id", pa.int64()),
-        ("imdb_id", pa.string()),
-        ("title", pa.string()),
-        ("original_title", pa.string()),
-        ("year", pa.int16()),
-        ("overview", pa.string()),
-        ("genres", pa.list_(pa.string())),
-        ("runtime", pa.int32()),
-        ("directors", pa.list_(pa.string())),
-        ("cast", pa.list_(pa.string())),
-        ("keywords", pa.list_(pa.string())),
-        ("poster_path", pa.string()),
-        ("popularity", pa.float64()),
-        ("vote_average", pa.float64()),
-        ("vote_count", pa.int64()),
+    [("movie_id", pa.string())]
+    + [
+        (k, v)
+        for k, v in _FILM_FIELDS.items()
+        if k not in ("original_language", "release_date", "tagline")
+    ]
+    + [
         ("enriched", pa.bool_()),
-        ("sources", pa.list_(pa.string())),
+        ("sources", _STRS),
         ("n_references", pa.int32()),
         ("n_ratings", pa.int64()),
         ("n_mentions", pa.int64()),

@@ -1,0 +1,35 @@
+"""Local stand-ins for outside services (TMDB, OpenAI-compatible embeddings): real HTTP
+servers on 127.0.0.1 for tests, benchmarks and recording the sample's answers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def serve(handle: Callable[[BaseHTTPRequestHandler], None]) -> ThreadingHTTPServer:
+    """Start a threaded HTTP/1.1 server on a free port that passes GET and POST to `handle`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802 - http.server API
+            handle(self)
+
+        def do_POST(self):  # noqa: N802 - http.server API
+            handle(self)
+
+        def log_message(self, *args):  # keep test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop(server: ThreadingHTTPServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()

@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from reelreason.fakes import serve, stop
+
 CATALOG = Path(__file__).resolve().parents[2] / "sample" / "tmdb" / "catalog.json"
 
 
@@ -70,26 +72,11 @@ class FakeTmdb:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def __enter__(self) -> FakeTmdb:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):  # noqa: N802 - http.server API
-                fake._handle(self)
-
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(self._handle)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
 
     @property
     def base_url(self) -> str:
