@@ -264,7 +264,12 @@ def eval_results(
         if model_rows:
             plots[f"{name}_metrics"] = metrics_chart(model_rows)
         firsts = [(film_genres.get(m) or ["(none)"])[0] for m in ids]
-        sample_users = [s for s in chosen[:5]]
+        # A few users from each source, so the map shows where different audiences sit.
+        sample_users = [
+            s
+            for src in sorted(by_source)
+            for s in [x for x in chosen if source_of[x.user_id] == src][:2]
+        ][:8]
         user_vecs = np.array(
             [user_vector(film_vecs, s.train + [s.held_out]) for s in sample_users]
         ).reshape(-1, film_vecs.shape[1])

@@ -77,7 +77,7 @@ def write_parsed(
             "snapshot_id": write.snapshot_id,
             "preview": dg.MetadataValue.md(markdown_preview(table)),
         }
-        if name == next(iter(parsed.tables)):  # the per-file account belongs to the parse
+        if parsed.accounts and name == next(iter(parsed.tables)):  # the parse's file account
             metadata["source_files"] = dg.MetadataValue.md(file_accounts_markdown(parsed))
             metadata["quarantined_in_parse"] = quarantined_total
             for key, value in parsed.notes.items():

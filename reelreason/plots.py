@@ -58,9 +58,12 @@ def taste_map(
     basis = vt[:2].T
     films2d = (film_vectors - centre) @ basis
     fig, ax = plt.subplots(figsize=(7, 6))
-    for genre in sorted(set(film_genres)):
+    colours = plt.get_cmap("tab20")
+    for k, genre in enumerate(sorted(set(film_genres))):
         idx = [i for i, g in enumerate(film_genres) if g == genre]
-        ax.scatter(films2d[idx, 0], films2d[idx, 1], s=18, label=genre, alpha=0.8)
+        ax.scatter(
+            films2d[idx, 0], films2d[idx, 1], s=18, label=genre, alpha=0.85, color=colours(k % 20)
+        )
     if len(user_vectors):
         users2d = (user_vectors - centre) @ basis
         ax.scatter(users2d[:, 0], users2d[:, 1], marker="*", s=160, c="black", label="users")
