@@ -106,11 +106,12 @@ def _report_metadata(report: FetchReport, reason: str | None) -> dict:
     }
 
 
-def _cache(tmdb: TmdbResource, warehouse: WarehouseResource, run_id: str) -> ResponseCache:
+def _tmdb_edge(context, tmdb: TmdbResource, warehouse: WarehouseResource):
+    """(response cache, pre-seeded when the profile ships answers; client or None; reason)."""
     cache = ResponseCache(warehouse.lake, ttl_days=tmdb.ttl_days)
     if tmdb.seed_file:
-        cache.seed(Path(tmdb.seed_file), run_id=run_id)
-    return cache
+        cache.seed(Path(tmdb.seed_file), run_id=context.run.run_id)
+    return cache, tmdb.client(context.log), tmdb.unavailable_reason()
 
 
 @dg.asset(
@@ -125,8 +126,7 @@ def movie_xref(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
 ) -> dg.MaterializeResult:
     run_id = context.run.run_id
-    cache = _cache(tmdb, warehouse, run_id)
-    client, reason = tmdb.client(context.log), tmdb.unavailable_reason()
+    cache, client, reason = _tmdb_edge(context, tmdb, warehouse)
     if reason:
         context.log.warning(reason)
     report = FetchReport()
@@ -193,8 +193,7 @@ def tmdb_movies(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
 ) -> dg.MaterializeResult:
     run_id = context.run.run_id
-    cache = _cache(tmdb, warehouse, run_id)
-    client, reason = tmdb.client(context.log), tmdb.unavailable_reason()
+    cache, client, reason = _tmdb_edge(context, tmdb, warehouse)
     with warehouse.lake.session() as con:
         ids = [
             r[0]

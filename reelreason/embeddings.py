@@ -17,7 +17,6 @@ changed text recomputes exactly that text.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import threading
 import time
@@ -31,8 +30,6 @@ import numpy as np
 import pyarrow as pa
 
 from reelreason.warehouse import LAKE, Warehouse
-
-log = logging.getLogger(__name__)
 
 OPENAI_MAX_INPUTS = 2048
 OPENAI_MAX_REQUEST_TOKENS = 300_000

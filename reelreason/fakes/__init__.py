@@ -3,6 +3,7 @@ servers on 127.0.0.1 for tests, benchmarks and recording the sample's answers.""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,3 +34,18 @@ def stop(server: ThreadingHTTPServer | None) -> None:
     if server is not None:
         server.shutdown()
         server.server_close()
+
+
+def send_json(h: BaseHTTPRequestHandler, status: int, body: dict, headers: dict | None = None):
+    """Answer with a JSON body; a client that already hung up (timeout) gets nothing."""
+    data = json.dumps(body).encode()
+    try:
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json;charset=utf-8")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass

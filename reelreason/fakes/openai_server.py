@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 
-from reelreason.fakes import serve, stop
+from reelreason.fakes import send_json, serve, stop
 
 
 @dataclass
@@ -61,14 +61,7 @@ class FakeOpenAI:
         return v / np.linalg.norm(v)
 
     def _reply(self, h, status: int, body: dict, headers: Iterable[tuple[str, str]] = ()):
-        data = json.dumps(body).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
+        send_json(h, status, body, dict(headers))
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         body = json.loads(h.rfile.read(int(h.headers.get("Content-Length", 0))) or b"{}")

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from reelreason.fakes import serve, stop
+from reelreason.fakes import send_json, serve, stop
 
 CATALOG = Path(__file__).resolve().parents[2] / "sample" / "tmdb" / "catalog.json"
 
@@ -147,17 +147,7 @@ class FakeTmdb:
     def _send(self, h, shown: str, status: int, body: dict, headers: dict | None = None) -> None:
         with self._lock:
             self.log.append((shown, status))
-        data = json.dumps(body).encode()
-        try:
-            h.send_response(status)
-            h.send_header("Content-Type", "application/json;charset=utf-8")
-            h.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                h.send_header(k, v)
-            h.end_headers()
-            h.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout): nothing to answer
+        send_json(h, status, body, headers)
 
     def _route(self, path: str, query: dict) -> tuple[int, dict]:
         if m := re.fullmatch(r"/movie/(\d+)", path):

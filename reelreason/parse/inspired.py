@@ -48,7 +48,6 @@ DIALOG_COLUMNS = (
     "movie_id",
 )
 DICT_COLUMNS = ("movie_dict", "genre_dict", "actor_dict", "director_dict", "others_dict")
-SPEAKERS = ("RECOMMENDER", "SEEKER")
 
 UTTERANCES_SCHEMA = pa.schema(
     [
