@@ -180,3 +180,47 @@ def test_openai_embeddings_in_the_pipeline_record_model_and_dimensions(builder, 
     assert rows == [("text-embedding-3-large", 64)]
     assert builder.query("SELECT count(*) FROM user_embeddings_openai")[0][0] > 0
     assert all(r.dimensions == 64 for r in server.requests)
+
+
+def test_likes_and_texts_follow_their_rules(sample_build):
+    builder, result = sample_build
+    assert result.success
+    q = builder.query
+    # MovieLens: exactly the ratings >= 4 of films that resolved.
+    assert q("SELECT count(*) FROM user_likes WHERE source = 'movielens'") == q(
+        "SELECT count(*) FROM ml1m_ratings r JOIN movie_xref x ON x.source = 'ml1m' "
+        "AND x.source_id = CAST(r.movie_id AS VARCHAR) WHERE r.rating >= 4"
+    )
+    # ReDial: the seeker's answer wins; the recommender's counts only when the seeker was silent.
+    redial = {
+        (u, m) for u, m in q("SELECT user_id, movie_id FROM user_likes WHERE source = 'redial'")
+    }
+    expected = {
+        ("redial:conv:" + c, m)
+        for c, m in q(
+            "SELECT m.conversation_id, x.movie_id FROM redial_mentions m JOIN movie_xref x "
+            "ON x.source = 'redial' AND x.source_id = m.redial_movie_id "
+            "WHERE m.seeker_liked = 1 OR (coalesce(m.seeker_liked, 2) = 2 "
+            "AND m.recommender_liked = 1)"
+        )
+    }
+    assert redial == expected and len(redial) > 0
+    assert q("SELECT count(*) FROM user_likes WHERE user_id = 'redial:conv:10007'")[0][0] == 2
+    # Texts: the seeker's own turns, nothing the recommender said.
+    (text,) = q("SELECT text FROM user_texts WHERE user_id = 'redial:conv:10007'")[0]
+    seeker = [
+        t
+        for (t,) in q(
+            "SELECT text FROM redial_messages WHERE conversation_id = "
+            "'10007' AND sender_role = 'seeker' ORDER BY position"
+        )
+    ]
+    assert text == "\n".join(seeker)
+    assert q("SELECT count(*) FROM user_texts WHERE user_id LIKE 'movielens:%'") == [(0,)]
+    # CCPE: a like exactly where the classifier reads the span as positive.
+    prefs = q("SELECT user_id, movie_id, p_positive, liked FROM ccpe_preferences")
+    assert prefs and all(liked == (p >= 0.5) for _, _, p, liked in prefs)
+    liked = {(u, m) for u, m, _, ok in prefs if ok}
+    assert liked == {
+        (u, m) for u, m in q("SELECT user_id, movie_id FROM user_likes WHERE source = 'ccpe'")
+    }

@@ -446,3 +446,29 @@ def test_goemotions_raw_rows_aggregate_to_votes(con, tmp_path):
     assert text["text"] == "Loved it, truly"
     assert (text["n_raters"], text["love"], text["joy"]) == (3, 2, 1)
     assert text["labels"] == ["love"]
+
+
+def test_movielens_links_pad_imdb_ids_and_keep_missing_tmdb_ids(con, tmp_path):
+    path = write(
+        tmp_path / "links.csv", b"movieId,imdbId,tmdbId\n1,0114709,862\n2,0113497,\n3,abc,5\n"
+    )
+    parsed = movielens.parse_links(con, path, "links.csv")
+    assert parsed.tables["ml_links"].to_pylist() == [
+        {"movie_id": 1, "imdb_id": "tt0114709", "tmdb_id": 862},
+        {"movie_id": 2, "imdb_id": "tt0113497", "tmdb_id": None},
+    ]
+    (q,) = parsed.quarantine["ml_links"]
+    assert q["line"] == 4 and q["reason"] == "imdbId abc is not numeric"
+
+
+def test_goemotions_mappings_to_ekman_and_sentiment(tmp_path):
+    ekman = write(tmp_path / "e.json", b'{"joy": ["joy", "admiration"], "anger": ["anger"]}')
+    sentiment = write(
+        tmp_path / "s.json", b'{"positive": ["joy", "admiration"], "negative": ["anger"]}'
+    )
+    rows = {
+        r["emotion"]: r for r in goemotions.emotion_mappings(EMOTIONS, ekman, sentiment).to_pylist()
+    }
+    assert (rows["admiration"]["ekman"], rows["admiration"]["sentiment"]) == ("joy", "positive")
+    assert rows["anger"]["label_index"] == 2 and rows["anger"]["sentiment"] == "negative"
+    assert (rows["neutral"]["ekman"], rows["neutral"]["sentiment"]) == ("neutral", "neutral")
