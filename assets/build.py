@@ -59,10 +59,15 @@ def build_asset(settings: Settings, tables: list[dg.AssetKey]) -> dg.AssetsDefin
             code_version=code_version(),
             profile=settings.profile,
             config=settings.public(),
+            promote=settings.auto_promote,
+            actor=f"run {context.run.run_id[:8]}",
         )
         lines = ["| table | rows | snapshot |", "|---|---|---|"]
         lines += [f"| {t.table} | {t.row_count:,} | {t.snapshot_id} |" for t in tables]
-        context.log.info(f"build {context.run.run_id} published at snapshot {snapshot}")
+        context.log.info(
+            f"build {context.run.run_id} published at snapshot {snapshot}"
+            + ("" if settings.auto_promote else " (not promoted: REELREASON_AUTO_PROMOTE=0)")
+        )
         return dg.MaterializeResult(
             metadata={
                 "build_id": context.run.run_id,
@@ -70,6 +75,7 @@ def build_asset(settings: Settings, tables: list[dg.AssetKey]) -> dg.AssetsDefin
                 "tables": dg.MetadataValue.md("\n".join(lines)),
                 "table_count": len(tables),
                 "total_rows": sum(t.row_count for t in tables),
+                "promoted": settings.auto_promote,
                 "read_it": dg.MetadataValue.md(
                     f'`reelreason sql --build {context.run.run_id[:8]} "SHOW TABLES"`'
                 ),

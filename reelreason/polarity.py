@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:  # sklearn costs ~1.3 s to import; only the step that trains pays it
+    from sklearn.linear_model import LogisticRegression
 
 THRESHOLD = 0.5
 
@@ -51,6 +54,8 @@ class PolarityModel:
     def fit(cls, vectors: np.ndarray, labels: np.ndarray) -> PolarityModel:
         if len(set(labels.tolist())) < 2:
             raise ValueError("polarity training needs both positive and negative examples")
+        from sklearn.linear_model import LogisticRegression
+
         clf = LogisticRegression(class_weight="balanced", max_iter=2000, C=1.0)
         clf.fit(vectors, labels)
         return cls(clf, len(labels), int(labels.sum()))

@@ -12,15 +12,21 @@ Layout under the warehouse root:
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import json
 import os
+import random
+import re
+import shutil
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -31,10 +37,13 @@ LAKE = "lake"
 INTERNAL_TABLES = (
     "builds",
     "build_tables",
+    "build_events",
+    "build_metrics",
     "quarantine",
     "raw_files",
     "tmdb_responses",
     "embedding_cache",
+    "keyphrase_cache",
 )
 
 _INTERNAL_DDL = {
@@ -55,6 +64,10 @@ _INTERNAL_DDL = {
         CREATE TABLE IF NOT EXISTS lake.embedding_cache (
             space VARCHAR, text_sha256 VARCHAR, vector FLOAT[], created_at TIMESTAMPTZ,
             run_id VARCHAR)""",
+    "keyphrase_cache": """
+        CREATE TABLE IF NOT EXISTS lake.keyphrase_cache (
+            model VARCHAR, prompt_version VARCHAR, text_sha256 VARCHAR, phrases VARCHAR[],
+            created_at TIMESTAMPTZ, run_id VARCHAR)""",
     "builds": """
         CREATE TABLE IF NOT EXISTS lake.builds (
             build_id VARCHAR, started_at TIMESTAMPTZ,
@@ -63,10 +76,19 @@ _INTERNAL_DDL = {
         CREATE TABLE IF NOT EXISTS lake.build_tables (
             build_id VARCHAR, table_name VARCHAR, snapshot_id BIGINT, row_count BIGINT,
             written_by_run VARCHAR)""",
+    # Which build is current: the newest event wins (publish, promote, rollback).
+    "build_events": """
+        CREATE TABLE IF NOT EXISTS lake.build_events (
+            build_id VARCHAR, action VARCHAR, happened_at TIMESTAMPTZ, actor VARCHAR, note VARCHAR)""",
+    # A build's evaluation figures, kept beside the build so they compare across builds.
+    "build_metrics": """
+        CREATE TABLE IF NOT EXISTS lake.build_metrics (
+            build_id VARCHAR, embedding VARCHAR, model VARCHAR, metric VARCHAR,
+            segment VARCHAR, value DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n BIGINT)""",
 }
 
 
-_WRITERS: dict[tuple[int, Path], duckdb.DuckDBPyConnection] = {}
+_WRITERS: dict[tuple[int, Path, str], duckdb.DuckDBPyConnection] = {}
 
 
 class WarehouseError(RuntimeError):
@@ -84,13 +106,62 @@ def _extension_file(module_name: str) -> str:
     return hits[0]
 
 
-def load_lake_extensions(con: duckdb.DuckDBPyConnection) -> None:
-    for module_name in ("duckdb_extension_ducklake", "duckdb_extension_sqlite_scanner"):
+def load_lake_extensions(con: duckdb.DuckDBPyConnection, *, postgres: bool = False) -> None:
+    modules = ["duckdb_extension_ducklake", "duckdb_extension_sqlite_scanner"]
+    if postgres:
+        modules.append("duckdb_extension_postgres_scanner")
+    for module_name in modules:
         con.load_extension(_extension_file(module_name))
+
+
+# Commits that lost a race to another writer are retried whole: SQLite says "database is
+# locked" when a read snapshot cannot become a write, DuckLake says "conflict" when two
+# transactions touched the same thing. Anything else is a real error.
+# On PostgreSQL two first-time writers can both try to create the catalog ("duplicate key",
+# "already exists"): the loser retries and finds it there.
+_RETRYABLE = (
+    "database is locked",
+    "conflict",
+    "could not serialize",
+    "deadlock detected",
+    "duplicate key value",
+    "already exists",
+)
+COMMIT_ATTEMPTS = 8
+
+
+def _retryable(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and any(marker in text for marker in _RETRYABLE)
+
+
+def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:
+    """Credentials for an s3:// data path from the usual AWS_* variables (docs/kubernetes.md;
+    httpfs must be loadable: autoloaded with internet, or LOAD a shipped file)."""
+    env = os.environ
+    if not env.get("AWS_ACCESS_KEY_ID"):
+        return
+    fields = {
+        "KEY_ID": env.get("AWS_ACCESS_KEY_ID"),
+        "SECRET": env.get("AWS_SECRET_ACCESS_KEY"),
+        "SESSION_TOKEN": env.get("AWS_SESSION_TOKEN"),
+        "REGION": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+        "ENDPOINT": (env.get("AWS_ENDPOINT_URL") or "").split("://")[-1] or None,
+    }
+    body = ", ".join(f"{k} {_sql_str(v)}" for k, v in fields.items() if v)
+    con.execute(f"CREATE OR REPLACE SECRET reelreason_s3 (TYPE s3, {body})")
+
+
+def redact_catalog(catalog: str) -> str:
+    """A catalog string fit for logs and build records: any password=... value masked."""
+    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", catalog, flags=re.IGNORECASE)
 
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -100,9 +171,45 @@ class TableWrite:
     row_count: int
 
 
+@dataclass
+class RetentionReport:
+    kept_builds: list[str]
+    dropped_builds: list[str]
+    expired_snapshots: list[int]
+    files_before: int
+    files_after: int
+    bytes_before: int
+    bytes_after: int
+    dry_run: bool
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
 class Warehouse:
-    def __init__(self, root: str | os.PathLike[str]):
+    """The lake: a catalog (SQLite file by default, or PostgreSQL for many machines) plus
+    Parquet data files under `data_path` (a local folder, or object storage)."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        catalog: str | None = None,
+        data_path: str | None = None,
+    ):
         self.root = Path(root).resolve()
+        # "sqlite" (root/catalog.sqlite) or "postgres:<libpq conninfo>"; passwords belong in
+        # PGPASSWORD / ~/.pgpass, not here, but are masked wherever this string is shown.
+        self.catalog = catalog or "sqlite"
+        if self.catalog != "sqlite" and not self.catalog.startswith("postgres:"):
+            raise WarehouseError(
+                f"catalog {redact_catalog(self.catalog)!r} is neither 'sqlite' nor "
+                "'postgres:<conninfo>' (e.g. postgres:dbname=reelreason host=db)"
+            )
+        self.data_location = data_path or str(self.root / "data") + os.sep
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.catalog == "sqlite"
 
     @property
     def catalog_path(self) -> Path:
@@ -110,14 +217,27 @@ class Warehouse:
 
     @property
     def data_path(self) -> Path:
-        return self.root / "data"
+        return Path(self.data_location)
 
     @property
     def raw_cache(self) -> Path:
         return self.root / "raw"
 
+    @property
+    def exports_path(self) -> Path:
+        return self.root / "exports"
+
+    def describe(self) -> str:
+        where = self.catalog_path if self.is_sqlite else redact_catalog(self.catalog)
+        return f"{where} (data {self.data_location})"
+
     def exists(self) -> bool:
-        return self.catalog_path.exists()
+        return self.catalog_path.exists() if self.is_sqlite else True
+
+    def _attach_uri(self) -> str:
+        if self.is_sqlite:
+            return "ducklake:sqlite:" + str(self.catalog_path)
+        return "ducklake:" + self.catalog
 
     def _ensure_wal(self) -> None:
         """SQLite in WAL mode lets analysts read while a build commits (the default rollback
@@ -125,6 +245,21 @@ class Warehouse:
         with closing(sqlite3.connect(self.catalog_path, timeout=30)) as db:
             if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 db.execute("PRAGMA journal_mode=WAL")
+
+    @contextmanager
+    def _commit_lock(self):
+        """On one machine (SQLite), writers take turns at commit time: cheaper and fairer than
+        losing races to SQLite's lock. PostgreSQL arbitrates itself; conflicts are retried."""
+        if not self.is_sqlite:
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".commit.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # --- connections -------------------------------------------------------------------------
 
@@ -137,25 +272,48 @@ class Warehouse:
                 f"No warehouse at {self.root} (missing {self.catalog_path.name}). "
                 "Run `reelreason build` first, or set REELREASON_WAREHOUSE to an existing one."
             )
-        if not read_only:
-            self.data_path.mkdir(parents=True, exist_ok=True)
+        if not read_only and self.is_sqlite:
+            self.root.mkdir(parents=True, exist_ok=True)
             self._ensure_wal()
+        if not read_only and "://" not in self.data_location:
+            Path(self.data_location).mkdir(parents=True, exist_ok=True)
         con = duckdb.connect()
-        load_lake_extensions(con)
-        options = [f"DATA_PATH {_sql_str(str(self.data_path) + os.sep)}"]
+        load_lake_extensions(con, postgres=not self.is_sqlite)
+        if self.data_location.startswith("s3://"):
+            _s3_secret(con)
+        options = [f"DATA_PATH {_sql_str(self.data_location)}"]
+        if self.is_sqlite:
+            options += ["META_JOURNAL_MODE 'WAL'", "META_BUSY_TIMEOUT 60000"]
         if read_only:
             options.append("READ_ONLY")
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
-        con.execute(
-            f"ATTACH {_sql_str('ducklake:sqlite:' + str(self.catalog_path))} AS {LAKE} "
-            f"({', '.join(options)})"
-        )
+        attach = f"ATTACH {_sql_str(self._attach_uri())} AS {LAKE} ({', '.join(options)})"
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                # A writer's first ATTACH may create the catalog: one process at a time.
+                with self._commit_lock() if not read_only else nullcontext():
+                    con.execute(attach)
+                break
+            except duckdb.Error as exc:
+                if _retryable(exc) and attempt < COMMIT_ATTEMPTS:
+                    time.sleep(0.1 * attempt * (0.5 + random.random()))
+                    continue
+                con.close()
+                raise WarehouseError(
+                    f"Cannot open the warehouse catalog {self.describe()}: "
+                    f"{redact_catalog(str(exc)).splitlines()[0]}"
+                ) from None
         con.execute(f"USE {LAKE}")
         if not read_only:
-            for ddl in _INTERNAL_DDL.values():
-                con.execute(ddl)
+            self._ensure_internal_tables(con)
         return con
+
+    def _ensure_internal_tables(self, con: duckdb.DuckDBPyConnection) -> None:
+        have = set(self._tables(con))
+        missing = [ddl for name, ddl in _INTERNAL_DDL.items() if name not in have]
+        if missing:
+            self._retrying(con, lambda c: [c.execute(ddl) for ddl in missing], "create tables", {})
 
     @contextmanager
     def session(self, **kwargs) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -164,7 +322,7 @@ class Warehouse:
         if kwargs:
             con = self.connect(**kwargs)
         else:
-            key = (os.getpid(), self.root)
+            key = (os.getpid(), self.root, self.catalog)
             base = _WRITERS.get(key)
             if base is None:
                 base = _WRITERS[key] = self.connect()
@@ -176,30 +334,50 @@ class Warehouse:
             con.close()
 
     def close(self) -> None:
-        base = _WRITERS.pop((os.getpid(), self.root), None)
+        base = _WRITERS.pop((os.getpid(), self.root, self.catalog), None)
         if base is not None:
             base.close()
 
-    @contextmanager
-    def transaction(
-        self, con: duckdb.DuckDBPyConnection, *, message: str, extra: dict
-    ) -> Iterator[str]:
-        """One DuckLake commit (= one snapshot), tagged so it can be found again."""
-        write_id = uuid.uuid4().hex
-        con.execute("BEGIN TRANSACTION")
-        try:
-            yield write_id
-            con.execute(
-                f"CALL {LAKE}.set_commit_message('reelreason', ?, extra_info => ?)",
-                [message, json.dumps({**extra, "write_id": write_id})],
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass  # a failed COMMIT has already ended the transaction
-            raise
+    # --- commits -----------------------------------------------------------------------------
+
+    def commit(
+        self, work: Callable[[duckdb.DuckDBPyConnection], T], *, message: str, extra: dict
+    ) -> tuple[T, int]:
+        """Run `work` as one DuckLake commit (= one snapshot), tagged so it can be found
+        again; retried whole when it loses a race with another writer. Returns work's result
+        and the snapshot id."""
+        with self.session() as con:
+            return self._retrying(con, work, message, extra)
+
+    def _retrying(self, con, work, message: str, extra: dict):
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            write_id = uuid.uuid4().hex
+            with self._commit_lock():
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    result = work(con)
+                    con.execute(
+                        f"CALL {LAKE}.set_commit_message('reelreason', ?, extra_info => ?)",
+                        [message, json.dumps({**extra, "write_id": write_id})],
+                    )
+                    con.execute("COMMIT")
+                    return result, self.snapshot_of(con, write_id)
+                except BaseException as exc:
+                    try:
+                        con.execute("ROLLBACK")
+                    except duckdb.Error:
+                        pass  # a failed COMMIT has already ended the transaction
+                    if not _retryable(exc):
+                        raise
+                    if attempt == COMMIT_ATTEMPTS:
+                        raise WarehouseError(
+                            f"{message}: gave up after {attempt} attempts, other writers kept "
+                            f"winning ({str(exc).splitlines()[-1]}). Is a stuck process "
+                            f"holding {self.describe()}?"
+                        ) from exc
+            # Outside the lock, with jitter, so the winners can finish.
+            time.sleep(min(4.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
 
     @staticmethod
     def snapshot_of(con: duckdb.DuckDBPyConnection, write_id: str) -> int:
@@ -224,58 +402,75 @@ class Warehouse:
         quarantine: pa.Table | None = None,
     ) -> TableWrite:
         """Replace table `name` and its quarantine rows in one snapshot."""
-        with self.session() as con:
-            with self.transaction(
-                con, message=f"write {name}", extra={"table": name, "run_id": run_id}
-            ) as write_id:
-                con.register("incoming_rows", data)
-                con.execute(f"CREATE OR REPLACE TABLE {LAKE}.main.{name} AS FROM incoming_rows")
-                con.unregister("incoming_rows")
-                con.execute(f"DELETE FROM {LAKE}.quarantine WHERE table_name = ?", [name])
-                if quarantine is not None and quarantine.num_rows:
-                    con.register("incoming_quarantine", quarantine)
-                    con.execute(
-                        f"INSERT INTO {LAKE}.quarantine "
-                        "SELECT ?, ?, file, line, raw, reason, ?, now() FROM incoming_quarantine",
-                        [source, name, run_id],
-                    )
-                    con.unregister("incoming_quarantine")
-            return TableWrite(name, self.snapshot_of(con, write_id), data.num_rows)
+
+        def work(con):
+            con.register("incoming_rows", data)
+            con.execute(f"CREATE OR REPLACE TABLE {LAKE}.main.{name} AS FROM incoming_rows")
+            con.unregister("incoming_rows")
+            con.execute(f"DELETE FROM {LAKE}.quarantine WHERE table_name = ?", [name])
+            if quarantine is not None and quarantine.num_rows:
+                con.register("incoming_quarantine", quarantine)
+                con.execute(
+                    f"INSERT INTO {LAKE}.quarantine "
+                    "SELECT ?, ?, file, line, raw, reason, ?, now() FROM incoming_quarantine",
+                    [source, name, run_id],
+                )
+                con.unregister("incoming_quarantine")
+
+        _, snapshot = self.commit(
+            work, message=f"write {name}", extra={"table": name, "run_id": run_id}
+        )
+        return TableWrite(name, snapshot, data.num_rows)
+
+    def create_view(self, name: str, select_sql: str, *, run_id: str) -> None:
+        self.commit(
+            lambda con: con.execute(f"CREATE OR REPLACE VIEW {LAKE}.main.{name} AS {select_sql}"),
+            message=f"view {name}",
+            extra={"view": name, "run_id": run_id},
+        )
 
     def append_rows(self, name: str, rows: pa.Table, *, run_id: str) -> None:
         """Append to an internal table (caches) in one commit."""
         if name not in INTERNAL_TABLES:
             raise WarehouseError(f"append_rows is for internal tables, not {name}")
-        with self.session() as con:
-            with self.transaction(con, message=f"append {name}", extra={"run_id": run_id}):
-                con.register("incoming_append", rows)
-                con.execute(f"INSERT INTO {LAKE}.main.{name} BY NAME FROM incoming_append")
-                con.unregister("incoming_append")
+
+        def work(con):
+            con.register("incoming_append", rows)
+            con.execute(f"INSERT INTO {LAKE}.main.{name} BY NAME FROM incoming_append")
+            con.unregister("incoming_append")
+
+        self.commit(work, message=f"append {name}", extra={"run_id": run_id})
 
     def record_raw_files(self, dataset: str, rows: pa.Table, *, run_id: str) -> None:
         """Replace the provenance rows of one dataset's raw files."""
-        with self.session() as con:
-            with self.transaction(
-                con, message=f"raw files {dataset}", extra={"dataset": dataset, "run_id": run_id}
-            ):
-                con.execute(f"DELETE FROM {LAKE}.raw_files WHERE dataset = ?", [dataset])
-                con.register("incoming_raw_files", rows)
-                con.execute(
-                    f"INSERT INTO {LAKE}.raw_files BY NAME "
-                    "SELECT *, ? AS run_id FROM incoming_raw_files",
-                    [run_id],
-                )
-                con.unregister("incoming_raw_files")
+
+        def work(con):
+            con.execute(f"DELETE FROM {LAKE}.raw_files WHERE dataset = ?", [dataset])
+            con.register("incoming_raw_files", rows)
+            con.execute(
+                f"INSERT INTO {LAKE}.raw_files BY NAME "
+                "SELECT *, ? AS run_id FROM incoming_raw_files",
+                [run_id],
+            )
+            con.unregister("incoming_raw_files")
+
+        self.commit(
+            work, message=f"raw files {dataset}", extra={"dataset": dataset, "run_id": run_id}
+        )
 
     # --- builds ------------------------------------------------------------------------------
 
-    def data_tables(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+    @staticmethod
+    def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         rows = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
             "AND schema_name = 'main' ORDER BY table_name",
             [LAKE],
         ).fetchall()
-        return [r[0] for r in rows if r[0] not in INTERNAL_TABLES]
+        return [r[0] for r in rows]
+
+    def data_tables(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        return [t for t in self._tables(con) if t not in INTERNAL_TABLES]
 
     def latest_writes(self, con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
         """table -> (snapshot id, run id) of its most recent write."""
@@ -296,18 +491,22 @@ class Warehouse:
         profile: str,
         config: dict,
         validate: Callable[[str, pa.Table], None] | None = None,
+        promote: bool = True,
+        actor: str = "pipeline",
     ) -> tuple[int, list[TableWrite]]:
-        """Record a build: the current version of every data table, in one commit."""
-        with self.session() as con:
+        """Record a build: the current version of every data table, its evaluation figures
+        and (unless promote=False) the event that makes it current, in one commit."""
+
+        def work(con):
             tables = self.data_tables(con)
             writes = self.latest_writes(con)
+            missing = [t for t in tables if t not in writes]
+            if missing:
+                raise WarehouseError(f"tables {missing} have no recorded write; cannot publish")
             counts = {
                 t: con.execute(f"SELECT count(*) FROM {LAKE}.main.{t}").fetchone()[0]
                 for t in tables
             }
-            missing = [t for t in tables if t not in writes]
-            if missing:
-                raise WarehouseError(f"tables {missing} have no recorded write; cannot publish")
             rows = pa.Table.from_pylist(
                 [
                     {
@@ -318,56 +517,100 @@ class Warehouse:
                     }
                     for t in tables
                 ],
-                schema=pa.schema(
-                    [
-                        ("table_name", pa.string()),
-                        ("snapshot_id", pa.int64()),
-                        ("row_count", pa.int64()),
-                        ("written_by_run", pa.string()),
-                    ]
-                ),
+                schema=_BUILD_TABLES_SCHEMA,
             )
             if validate is not None:
                 validate("build_tables", rows)
-            with self.transaction(
-                con, message=f"publish build {build_id}", extra={"build_id": build_id}
-            ) as write_id:
+            con.execute(
+                f"INSERT INTO {LAKE}.builds VALUES (?, ?, now(), ?, ?, ?)",
+                [build_id, started_at, code_version, profile, json.dumps(config)],
+            )
+            con.register("incoming_build_tables", rows)
+            con.execute(
+                f"INSERT INTO {LAKE}.build_tables SELECT ?, table_name, snapshot_id, "
+                "row_count, written_by_run FROM incoming_build_tables",
+                [build_id],
+            )
+            con.unregister("incoming_build_tables")
+            if "eval_results" in tables:
                 con.execute(
-                    f"INSERT INTO {LAKE}.builds VALUES (?, ?, now(), ?, ?, ?)",
-                    [build_id, started_at, code_version, profile, json.dumps(config)],
-                )
-                con.register("incoming_build_tables", rows)
-                con.execute(
-                    f"INSERT INTO {LAKE}.build_tables SELECT ?, table_name, snapshot_id, "
-                    "row_count, written_by_run FROM incoming_build_tables",
+                    f"INSERT INTO {LAKE}.build_metrics SELECT ?, embedding, model, metric, "
+                    "segment, value, ci_low, ci_high, n FROM eval_results",
                     [build_id],
                 )
-                con.unregister("incoming_build_tables")
-            snapshot = self.snapshot_of(con, write_id)
-            return snapshot, [TableWrite(t, writes[t][0], counts[t]) for t in tables]
+            if promote:
+                self._insert_event(con, build_id, "publish", actor, None)
+            return [TableWrite(t, writes[t][0], counts[t]) for t in tables]
+
+        written, snapshot = self.commit(
+            work, message=f"publish build {build_id}", extra={"build_id": build_id}
+        )
+        return snapshot, written
+
+    @staticmethod
+    def _insert_event(con, build_id: str, action: str, actor: str, note: str | None) -> None:
+        con.execute(
+            f"INSERT INTO {LAKE}.build_events VALUES (?, ?, now(), ?, ?)",
+            [build_id, action, actor, note],
+        )
 
     def builds(self) -> list[dict]:
+        """Published builds, newest first, with table/row counts, headline metrics and which
+        one is current."""
         with self.session(read_only=True) as con:
+            have = set(self._tables(con))
             # A build's snapshot is its publish commit, found by the tag on that commit.
             cur = con.execute(
                 f"""SELECT b.build_id, s.snapshot_id, b.started_at, b.published_at,
-                           b.code_version, b.profile
+                           b.code_version, b.profile,
+                           (SELECT count(*) FROM {LAKE}.build_tables t
+                             WHERE t.build_id = b.build_id) AS tables,
+                           (SELECT sum(row_count) FROM {LAKE}.build_tables t
+                             WHERE t.build_id = b.build_id) AS total_rows
                     FROM {LAKE}.builds b JOIN {LAKE}.snapshots() s
                       ON json_extract_string(s.commit_extra_info, '$.build_id') = b.build_id
                     ORDER BY s.snapshot_id DESC"""
             )
             cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, row, strict=False)) for row in cur.fetchall()]
+            builds = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            metrics: dict[str, dict] = {}
+            if "build_metrics" in have:
+                for build_id, key, value in con.execute(
+                    f"""SELECT build_id, embedding || ':' || metric, value
+                        FROM {LAKE}.build_metrics
+                        WHERE segment = 'all' AND NOT starts_with(model, 'baseline:')
+                          AND metric IN ('hr@10', 'ndcg@10')
+                        ORDER BY embedding, metric"""
+                ).fetchall():
+                    metrics.setdefault(build_id, {})[key] = value
+            current = self._current_build_id(con, have)
+        for b in builds:
+            b["total_rows"] = int(b["total_rows"] or 0)
+            b["metrics"] = metrics.get(b["build_id"], {})
+            b["current"] = b["build_id"] == (current or builds[0]["build_id"])
+        return builds
+
+    @staticmethod
+    def _current_build_id(con, have: set[str]) -> str | None:
+        """The build named by the newest publish/promote/rollback event (None: no events yet,
+        a warehouse from before promotion existed, so the newest build is current)."""
+        if "build_events" not in have:
+            return None
+        row = con.execute(
+            f"""SELECT e.build_id FROM {LAKE}.build_events e
+                JOIN {LAKE}.builds b USING (build_id) ORDER BY e.happened_at DESC LIMIT 1"""
+        ).fetchone()
+        return row[0] if row else None
 
     def resolve_build(self, build_id: str | None = None) -> dict:
-        """The current (latest published) build, or the one named."""
+        """The current build, or the one named (a unique id prefix is enough)."""
         builds = self.builds()
         if not builds:
             raise WarehouseError(
                 f"The warehouse at {self.root} has no published build yet. Run `reelreason build`."
             )
         if build_id is None:
-            return builds[0]
+            return next(b for b in builds if b["current"])
         matches = [b for b in builds if b["build_id"].startswith(build_id)]
         if len(matches) != 1:
             known = ", ".join(b["build_id"][:8] for b in builds[:10])
@@ -380,3 +623,153 @@ class Warehouse:
         """Read-only connection pinned to one build's snapshot."""
         build = self.resolve_build(build_id)
         return self.connect(read_only=True, snapshot=build["snapshot_id"])
+
+    def promote(
+        self, build_id: str, *, actor: str = "cli", note: str | None = None, action="promote"
+    ) -> dict:
+        """Make a published build the current one (readers switch at their next connect)."""
+        build = self.resolve_build(build_id)
+        self.commit(
+            lambda con: self._insert_event(con, build["build_id"], action, actor, note),
+            message=f"{action} build {build['build_id']}",
+            extra={"event": action, "target_build": build["build_id"]},
+        )
+        return build
+
+    def rollback(self, *, actor: str = "cli", note: str | None = None) -> tuple[dict, dict]:
+        """Make the build published just before the current one current again."""
+        builds = self.builds()
+        current = next((i for i, b in enumerate(builds) if b["current"]), None)
+        if current is None or current + 1 >= len(builds):
+            raise WarehouseError(
+                "No earlier build to roll back to"
+                + (f" (current: {builds[current]['build_id'][:8]})" if builds else "")
+                + "; `reelreason builds` lists what is kept."
+            )
+        target = builds[current + 1]
+        self.promote(target["build_id"], actor=actor, note=note, action="rollback")
+        return builds[current], target
+
+    # --- retention and exports ---------------------------------------------------------------
+
+    def _files(self) -> tuple[int, int]:
+        if "://" in self.data_location:
+            return 0, 0
+        files = [p for p in Path(self.data_location).rglob("*.parquet") if p.is_file()]
+        return len(files), sum(p.stat().st_size for p in files)
+
+    def retain(self, keep: int, *, dry_run: bool = False, compact: bool = True) -> RetentionReport:
+        """Keep the newest `keep` builds (and the current one), forget older ones, expire the
+        snapshots nothing kept needs, merge small files and delete unreferenced ones."""
+        if keep < 1:
+            raise WarehouseError("retention must keep at least 1 build")
+        builds = self.builds()
+        kept = [b for i, b in enumerate(builds) if i < keep or b["current"]]
+        dropped = [b for b in builds if b not in kept]
+        files_before, bytes_before = self._files()
+        report = RetentionReport(
+            kept_builds=[b["build_id"] for b in kept],
+            dropped_builds=[b["build_id"] for b in dropped],
+            expired_snapshots=[],
+            files_before=files_before,
+            files_after=files_before,
+            bytes_before=bytes_before,
+            bytes_after=bytes_before,
+            dry_run=dry_run,
+        )
+        if not builds:
+            return report
+        with self.session() as con:
+            kept_ids = [b["build_id"] for b in kept]
+            protected = {b["snapshot_id"] for b in kept}
+            protected |= {
+                r[0]
+                for r in con.execute(
+                    f"SELECT snapshot_id FROM {LAKE}.build_tables WHERE list_contains(?, build_id)",
+                    [kept_ids],
+                ).fetchall()
+            }
+            protected |= {s for s, _ in self.latest_writes(con).values()}
+            # Nothing at or after the newest build: a running build's writes live there.
+            horizon = max(b["snapshot_id"] for b in builds)
+            report.expired_snapshots = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT snapshot_id FROM {LAKE}.snapshots() WHERE snapshot_id < ? "
+                    "ORDER BY snapshot_id",
+                    [horizon],
+                ).fetchall()
+                if r[0] not in protected
+            ]
+        if dry_run:
+            return report
+        dropped_ids = report.dropped_builds
+        if dropped_ids:
+
+            def forget(con):
+                for table in ("builds", "build_tables", "build_events", "build_metrics"):
+                    con.execute(
+                        f"DELETE FROM {LAKE}.{table} WHERE list_contains(?, build_id)",
+                        [dropped_ids],
+                    )
+
+            self.commit(forget, message="retention", extra={"dropped_builds": dropped_ids})
+        with self.session() as con, self._commit_lock():
+            if report.expired_snapshots:
+                con.execute(
+                    f"CALL ducklake_expire_snapshots('{LAKE}', versions => ?)",
+                    [report.expired_snapshots],
+                )
+            if compact:
+                con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+            con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
+        for build_id in dropped_ids:
+            shutil.rmtree(self.exports_path / build_id, ignore_errors=True)
+        report.files_after, report.bytes_after = self._files()
+        return report
+
+    def export_build(self, build_id: str | None = None, out: Path | None = None) -> Path:
+        """Plain Parquet files of every table of a build plus a manifest.json, written to a
+        temporary folder and renamed into place, so a consumer never sees half an export."""
+        build = self.resolve_build(build_id)
+        dest = Path(out) if out else self.exports_path / build["build_id"]
+        if (dest / "manifest.json").exists():
+            return dest
+        tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}")
+        tmp.mkdir(parents=True)
+        try:
+            with closing(self.connect(read_only=True, snapshot=build["snapshot_id"])) as con:
+                tables = {}
+                for table in self.data_tables(con):
+                    target = tmp / f"{table}.parquet"
+                    con.execute(
+                        f"COPY (FROM {LAKE}.main.{table}) TO {_sql_str(str(target))} "
+                        "(FORMAT parquet, COMPRESSION zstd)"
+                    )
+                    rows = con.execute(f"SELECT count(*) FROM {LAKE}.main.{table}").fetchone()
+                    tables[table] = {"file": target.name, "rows": int(rows[0])}
+            manifest = {
+                "build_id": build["build_id"],
+                "snapshot_id": build["snapshot_id"],
+                "published_at": str(build["published_at"]),
+                "code_version": build["code_version"],
+                "tables": tables,
+            }
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp.rename(dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return dest
+
+
+_BUILD_TABLES_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("snapshot_id", pa.int64()),
+        ("row_count", pa.int64()),
+        ("written_by_run", pa.string()),
+    ]
+)

@@ -6,20 +6,35 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.movies import MOVIE_ID
-from schemas.staging import Int32, Int64, Table
+from schemas.staging import Int16, Int32, Int64, Table
 
 USER_ID = r"^(movielens:\d+|movietweetings:\d+|redial:conv:.+|inspired:dialog:.+|ccpe:conv:.+)$"
 LIKE_SOURCES = ["movielens", "movietweetings", "redial", "inspired", "ccpe"]
 
 
 class UserLikes(Table):
-    user_id: Series[str] = pa.Field(str_matches=USER_ID)
-    source: Series[str] = pa.Field(isin=LIKE_SOURCES)
-    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID)
-    position: Series[Int64] = pa.Field(ge=0)
-    liked_at: Series["datetime64[us]"] = pa.Field(nullable=True)  # noqa: F821
-    rating: Series[float] = pa.Field(nullable=True, ge=0, le=5)
-    evidence: Series[str]
+    """One row per (user, liked film): who liked what, in what order, and why it counts as
+    a like (README, "Taste embeddings")."""
+
+    user_id: Series[str] = pa.Field(
+        str_matches=USER_ID,
+        description="namespaced by source: `movielens:42`, `movietweetings:7`, "
+        "`redial:conv:<id>`, `inspired:dialog:<id>`, `ccpe:conv:<id>`",
+    )
+    source: Series[str] = pa.Field(isin=LIKE_SOURCES, description="the user's source")
+    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID, description="the film (`movies`)")
+    position: Series[Int64] = pa.Field(
+        ge=0, description="order of the likes in time: rating order or place in the dialogue"
+    )
+    liked_at: Series["datetime64[us]"] = pa.Field(  # noqa: F821
+        nullable=True, description="rating time (rating sources only)"
+    )
+    rating: Series[float] = pa.Field(
+        nullable=True, ge=0, le=5, description="rating on a 0–5 scale (rating sources only)"
+    )
+    evidence: Series[str] = pa.Field(
+        description="why this is a like (`rated 4/5`, `seeker said liked`, …)"
+    )
 
     @pa.dataframe_check(error="one row per (user, film)")
     @classmethod
@@ -28,20 +43,30 @@ class UserLikes(Table):
 
 
 class CcpePreferences(Table):
-    user_id: Series[str] = pa.Field(str_matches=r"^ccpe:conv:.+$")
-    utterance_index: Series[Int32] = pa.Field(ge=0)
-    span: Series[str]
-    film_span: Series[str]
-    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID)
-    p_positive: Series[float] = pa.Field(ge=0, le=1)
-    liked: Series[bool]
+    """CCPE preference spans that name a film, with the polarity classifier's verdict
+    (CCPE itself does not label polarity)."""
+
+    user_id: Series[str] = pa.Field(str_matches=r"^ccpe:conv:.+$", description="the CCPE user")
+    utterance_index: Series[Int32] = pa.Field(ge=0, description="utterance (`ccpe_utterances`)")
+    span: Series[str] = pa.Field(description="the preference span")
+    film_span: Series[str] = pa.Field(description="the film name inside it")
+    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID, description="the film (`movies`)")
+    p_positive: Series[float] = pa.Field(
+        ge=0, le=1, description="classifier's probability that the span is positive"
+    )
+    liked: Series[bool] = pa.Field(description="counted as a like (in `user_likes`)")
 
 
 class UserTexts(Table):
-    user_id: Series[str] = pa.Field(unique=True, str_matches=USER_ID)
-    source: Series[str] = pa.Field(isin=["redial", "inspired", "ccpe"])
-    text: Series[str] = pa.Field(str_length={"min_value": 1})
-    n_turns: Series[Int32] = pa.Field(ge=1)
+    """Dialogue users' own words: the seeker's / user's turns only, film mentions rendered
+    to titles (embedded as the text part of a user vector)."""
+
+    user_id: Series[str] = pa.Field(unique=True, str_matches=USER_ID, description="the user")
+    source: Series[str] = pa.Field(
+        isin=["redial", "inspired", "ccpe"], description="the dialogue source"
+    )
+    text: Series[str] = pa.Field(str_length={"min_value": 1}, description="turns, one per line")
+    n_turns: Series[Int32] = pa.Field(ge=1, description="turns in `text`")
 
 
 def _unit(v) -> bool:
@@ -49,10 +74,12 @@ def _unit(v) -> bool:
 
 
 class _Vectors(Table):
-    model: Series[str]
-    dim: Series[Int32] = pa.Field(gt=0)
-    normalized: Series[bool]
-    vector: Series[object] = pa.Field(nullable=True)
+    model: Series[str] = pa.Field(description="the embedding model that really ran")
+    dim: Series[Int32] = pa.Field(gt=0, description="vector length")
+    normalized: Series[bool] = pa.Field(description="vectors have unit length")
+    vector: Series[object] = pa.Field(
+        nullable=True, description="FLOAT[] (`<table>_vectors` serves FLOAT[dim])"
+    )
 
     @pa.dataframe_check(error="every vector has `dim` values and unit length")
     @classmethod
@@ -67,31 +94,63 @@ class _Vectors(Table):
 
 
 class MovieEmbeddings(_Vectors):
-    movie_id: Series[str] = pa.Field(unique=True, str_matches=MOVIE_ID)
-    text_sha256: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{64}$")
+    """One normalised vector per film, embedding its `movie_texts` text through the
+    content-addressed embedding cache. `_st`: sentence-transformers; `_openai`: an
+    OpenAI-compatible endpoint (empty when none is configured)."""
+
+    movie_id: Series[str] = pa.Field(
+        unique=True, str_matches=MOVIE_ID, description="the film (`movies`)"
+    )
+    text_sha256: Series[str] = pa.Field(
+        str_matches=r"^[0-9a-f]{64}$", description="sha256 of the text embedded (`movie_texts`)"
+    )
 
 
 class UserEmbeddings(_Vectors):
-    user_id: Series[str] = pa.Field(unique=True, str_matches=USER_ID)
-    vector: Series[object]
-    rating_vector: Series[object] = pa.Field(nullable=True)
-    text_vector: Series[object] = pa.Field(nullable=True)
-    alpha: Series[float] = pa.Field(ge=0, le=1)
-    n_liked: Series[Int32] = pa.Field(ge=0)
-    n_text_tokens: Series[Int32] = pa.Field(ge=0)
-    parts: Series[str] = pa.Field(isin=["rating+text", "rating", "text"])
+    """One taste vector per user: normalise(α·rating part + (1−α)·text part) when both
+    exist, else the part that exists. `_st` / `_openai` as for the film vectors, in the same
+    space, so a user compares directly with films."""
+
+    user_id: Series[str] = pa.Field(unique=True, str_matches=USER_ID, description="the user")
+    vector: Series[object] = pa.Field(
+        description="final taste vector, FLOAT[] (`<table>_vectors` serves FLOAT[dim])"
+    )
+    rating_vector: Series[object] = pa.Field(
+        nullable=True, description="normalised mean of the liked films' vectors"
+    )
+    text_vector: Series[object] = pa.Field(
+        nullable=True, description="the user's own words (`user_texts`), token-weighted"
+    )
+    alpha: Series[float] = pa.Field(ge=0, le=1, description="weight of the rating part")
+    n_liked: Series[Int32] = pa.Field(ge=0, description="likes with a film vector")
+    n_text_tokens: Series[Int32] = pa.Field(ge=0, description="tokens of text embedded")
+    parts: Series[str] = pa.Field(
+        isin=["rating+text", "rating", "text"], description="which parts made `vector`"
+    )
 
 
 class EvalResults(Table):
-    build_id: Series[str]
-    embedding: Series[str] = pa.Field(isin=["st", "openai"])
-    model: Series[str]
-    metric: Series[str]
-    segment: Series[str]
-    value: Series[float] = pa.Field(nullable=True)
-    ci_low: Series[float] = pa.Field(nullable=True)
-    ci_high: Series[float] = pa.Field(nullable=True)
-    n: Series[Int64] = pa.Field(ge=0)
+    """Offline evaluation of this build: one row per (embedding, model, metric, segment),
+    each with a 95% bootstrap interval (README, "Evaluation")."""
+
+    build_id: Series[str] = pa.Field(description="the build (run) that computed it")
+    embedding: Series[str] = pa.Field(isin=["st", "openai"], description="embedding backend")
+    model: Series[str] = pa.Field(
+        description="the embedding model, or `baseline:popularity` / `baseline:random` / "
+        "`baseline:majority`"
+    )
+    metric: Series[str] = pa.Field(
+        description="`hr@10`, `ndcg@10`, `mrr@10`, `recall@50`, `genre_gap`, "
+        "`genre_relative_gap`, `genre_same`, `genre_diff`, `emotion_macro_f1`"
+    )
+    segment: Series[str] = pa.Field(
+        description="a source (`movielens`, …) or `all`; a genre or `macro`; "
+        "or `goemotions_heldout`"
+    )
+    value: Series[float] = pa.Field(nullable=True, description="the metric")
+    ci_low: Series[float] = pa.Field(nullable=True, description="95% interval, low end")
+    ci_high: Series[float] = pa.Field(nullable=True, description="95% interval, high end")
+    n: Series[Int64] = pa.Field(ge=0, description="users, film pairs or texts measured")
 
     @pa.dataframe_check(error="a 95% interval must contain its value")
     @classmethod
@@ -102,9 +161,9 @@ class EvalResults(Table):
 
 
 class _EmotionProfile(Table):
-    embedding: Series[str] = pa.Field(isin=["st", "openai"])
-    model: Series[str]
-    top_emotions: Series[object]
+    embedding: Series[str] = pa.Field(isin=["st", "openai"], description="embedding backend")
+    model: Series[str] = pa.Field(description="the embedding model")
+    top_emotions: Series[object] = pa.Field(description="the 3 closest emotions, closest first")
     _list_columns = ("top_emotions",)
 
     class Config:
@@ -119,8 +178,68 @@ class _EmotionProfile(Table):
 
 
 class MovieEmotions(_EmotionProfile):
-    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID)
+    """Emotion profile per (film, embedding): one FLOAT column per GoEmotions emotion (the
+    28 of `goemotions_emotions`), the cosine of the film's vector to that emotion's
+    prototype (the mean embedding of the comments labelled with it)."""
+
+    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID, description="the film (`movies`)")
 
 
 class UserEmotions(_EmotionProfile):
-    user_id: Series[str] = pa.Field(str_matches=USER_ID)
+    """Emotion profile per (user, embedding), as `movie_emotions` but for taste vectors."""
+
+    user_id: Series[str] = pa.Field(str_matches=USER_ID, description="the user")
+
+
+class MovieKeyphrases(Table):
+    """10-15 short keyphrases per film written by a chat model from the film's own text
+    (mood, themes, style, audience, emotions, plot elements, similar films). Films whose
+    answers stayed invalid have no rows here and a `quarantine` row with the reason."""
+
+    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID, description="the film (`movies`)")
+    phrase: Series[str] = pa.Field(
+        str_matches=r"^\S+( \S+){1,3}$",
+        str_length={"max_value": 48},
+        description="2-4 words, as the model wrote them (whitespace normalised)",
+    )
+    position: Series[Int16] = pa.Field(ge=0, le=14, description="order in the model's answer")
+    model: Series[str] = pa.Field(description="the chat model that wrote it")
+    prompt_version: Series[str] = pa.Field(
+        description="version of prompt + validation rules (cache key part)"
+    )
+
+    @pa.dataframe_check(error="each film has 10-15 distinct phrases at positions 0..n-1")
+    @classmethod
+    def _per_film(cls, df: pd.DataFrame) -> bool:
+        if df.empty:
+            return True
+        lowered = df.assign(p=df["phrase"].str.lower())
+        counts = df.groupby("movie_id")["position"].agg(["count", "max"])
+        return bool(
+            counts["count"].between(10, 15).all()
+            and (counts["max"] == counts["count"] - 1).all()
+            and not lowered.duplicated(["movie_id", "p"]).any()
+        )
+
+
+class KeyphraseEmbeddings(Table):
+    """One normalised vector per film keyphrase (`movie_keyphrases`), for phrase-by-phrase
+    retrieval. `_st` / `_openai` as for the film vectors; `<table>_vectors` serves
+    FLOAT[dim]."""
+
+    movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID, description="the film (`movies`)")
+    phrase: Series[str] = pa.Field(description="the keyphrase embedded")
+    position: Series[Int16] = pa.Field(ge=0, description="its position in `movie_keyphrases`")
+    model: Series[str] = pa.Field(description="the embedding model that really ran")
+    dim: Series[Int32] = pa.Field(gt=0, description="vector length")
+    vector: Series[object] = pa.Field(description="FLOAT[], unit length")
+
+    @pa.dataframe_check(error="every vector has `dim` values and unit length")
+    @classmethod
+    def _shape(cls, df: pd.DataFrame) -> bool:
+        lengths = df["vector"].map(len)
+        return bool(
+            (lengths == df["dim"]).all()
+            and df["vector"].map(_unit).all()
+            and df["model"].nunique() <= 1
+        )
