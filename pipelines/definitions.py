@@ -88,7 +88,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 model=settings.llm_model,
                 temperature=settings.llm_temperature,
                 max_concurrency=settings.llm_concurrency,
-                enabled=settings.keyphrases,
+                # Opt-in: an embeddings OPENAI_API_KEY alone must not start ~90k chat calls.
+                enabled=settings.keyphrases
+                and bool(settings.llm_base_url or os.environ.get("REELREASON_LLM_API_KEY")),
             ),
             "embedding_settings": EmbeddingSettings(
                 alpha=settings.alpha, min_likes=settings.min_likes, shards=settings.embed_shards

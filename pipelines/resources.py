@@ -242,8 +242,8 @@ class EvaluationSettings(dg.ConfigurableResource):
 
 class ChatModelResource(dg.ConfigurableResource):
     """An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM) that writes
-    keyphrases. Without a key and a base URL, or with REELREASON_KEYPHRASES=0, the keyphrase
-    assets skip explicitly."""
+    keyphrases. Enabled only when REELREASON_LLM_BASE_URL or REELREASON_LLM_API_KEY is set
+    (and REELREASON_KEYPHRASES is not 0); otherwise the keyphrase assets skip explicitly."""
 
     api_key: str | None = Field(default=None, description="REELREASON_LLM_API_KEY / OPENAI_API_KEY")
     base_url: str | None = Field(default=None, description="None = api.openai.com")
@@ -257,11 +257,10 @@ class ChatModelResource(dg.ConfigurableResource):
 
     def unavailable_reason(self) -> str | None:
         if not self.enabled:
-            return "skipped: REELREASON_KEYPHRASES=0"
-        if not (self.api_key or self.base_url):
             return (
-                "skipped: no LLM endpoint (set REELREASON_LLM_BASE_URL for a local server such "
-                "as Ollama or vLLM, or OPENAI_API_KEY for OpenAI)"
+                "skipped: no LLM endpoint configured (set REELREASON_LLM_BASE_URL for an "
+                "OpenAI-compatible server such as Ollama or vLLM, or REELREASON_LLM_API_KEY for "
+                "OpenAI); REELREASON_KEYPHRASES=0 also skips"
             )
         return None
 

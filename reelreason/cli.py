@@ -36,8 +36,17 @@ def _ensure_dagster_home() -> None:
 @contextmanager
 def build_lock(warehouse_root: Path):
     """One build at a time per warehouse, whoever starts it (queued, never interleaved)."""
-    warehouse_root.mkdir(parents=True, exist_ok=True)
-    with open(warehouse_root / ".build.lock", "a+") as handle:
+    from reelreason.warehouse import WarehouseError
+
+    try:
+        warehouse_root.mkdir(parents=True, exist_ok=True)
+        handle = open(warehouse_root / ".build.lock", "a+")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise WarehouseError(
+            f"cannot write the warehouse folder {warehouse_root}: {exc.strerror}. Set "
+            "REELREASON_WAREHOUSE to a folder this user can write."
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -346,6 +346,7 @@ class EmbedReport:
     seconds: float = 0.0
     backend_calls: int = 0
     truncated: int = 0
+    damaged: int = 0  # cache entries found unusable and recomputed
 
     def as_metadata(self) -> dict:
         return {f"embed_{k}": v for k, v in self.__dict__.items()}
@@ -356,8 +357,13 @@ class EmbeddingCache:
 
     def __init__(self, warehouse: Warehouse):
         self.warehouse = warehouse
+        self.rejected: list[str] = []
 
-    def lookup(self, space: str, shas: Iterable[str]) -> dict[str, np.ndarray]:
+    def lookup(
+        self, space: str, shas: Iterable[str], dim: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Cached vectors by sha; damaged entries (wrong length, NaN/inf, not unit length in
+        a normalised space) are left out, so the caller recomputes and re-stores them."""
         shas = list(dict.fromkeys(shas))
         if not shas:
             return {}
@@ -370,7 +376,18 @@ class EmbeddingCache:
                 [space],
             ).fetchall()
             con.unregister("wanted_shas")
-        return {sha: np.asarray(vec, dtype=np.float32) for sha, vec in rows}
+        found = {sha: np.asarray(vec, dtype=np.float32) for sha, vec in rows}
+        normalised = space.endswith(":normalized")
+        self.rejected = [
+            sha
+            for sha, v in found.items()
+            if (dim is not None and v.shape != (dim,))
+            or not np.all(np.isfinite(v))
+            or (normalised and abs(float(np.linalg.norm(v)) - 1.0) > 1e-3)
+        ]
+        for sha in self.rejected:
+            del found[sha]
+        return found
 
     def store(self, space: str, vectors: dict[str, np.ndarray], *, run_id: str) -> None:
         if not vectors:
@@ -417,8 +434,9 @@ def embed_texts(
         else:
             report.empty += 1
     report.unique = len(by_sha)
-    found = cache.lookup(backend.space, by_sha)
+    found = cache.lookup(backend.space, by_sha, dim=backend.dim)
     report.hits = len(found)
+    report.damaged = len(cache.rejected)
     missing = [s for s in by_sha if s not in found]
     report.misses = len(missing)
     calls_before, truncated_before = backend.calls, backend.truncated

@@ -189,7 +189,13 @@ class KeyphraseCache:
                 [model, PROMPT_VERSION],
             ).fetchall()
             con.unregister("wanted_film_shas")
-        return {sha: list(phrases) for sha, phrases in rows}
+        found = {}
+        for sha, phrases in rows:
+            try:  # a damaged entry is asked again rather than published
+                found[sha] = validate(json.dumps({"keyphrases": list(phrases or [])}))
+            except InvalidKeyphrases:
+                continue
+        return found
 
     def store(self, model: str, phrases: dict[str, list[str]], *, run_id: str) -> None:
         if not phrases:

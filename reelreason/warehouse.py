@@ -367,6 +367,16 @@ class Warehouse:
                         con.execute("ROLLBACK")
                     except duckdb.Error:
                         pass  # a failed COMMIT has already ended the transaction
+                    text = str(exc).lower()
+                    if isinstance(exc, (duckdb.IOException, OSError)) or any(
+                        m in text for m in ("disk is full", "no space left", "read-only file")
+                    ):
+                        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc
+                        raise WarehouseError(
+                            f"{message}: cannot write to the warehouse {self.describe()}: "
+                            f"{first}. Check free space and permissions. Nothing of this "
+                            "write was committed; the current build is unchanged."
+                        ) from exc
                     if not _retryable(exc):
                         raise
                     if attempt == COMMIT_ATTEMPTS:

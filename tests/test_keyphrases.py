@@ -158,7 +158,7 @@ def test_without_an_llm_endpoint_keyphrases_are_skipped_explicitly(sample_build)
     builder, result = sample_build
     assert result.success
     status = _metadata(result, "movie_keyphrases")["status"]
-    assert status.startswith("skipped: no LLM endpoint")
+    assert status.startswith("skipped: no LLM endpoint configured")
     assert builder.query("SELECT count(*) FROM movie_keyphrases") == [(0,)]
     assert builder.query("SELECT count(*) FROM keyphrase_embeddings_st") == [(0,)]
     rows = builder.query("SELECT count(*) FROM eval_results WHERE segment = 'keyphrase_requests'")
@@ -218,3 +218,16 @@ def test_keyphrase_build_against_a_local_chat_server(builder, monkeypatch):
         )
         assert second.success and chat.attempts == 0
     assert _metadata(second, "movie_keyphrases")["keyphrase_cached"] == films
+
+
+def test_an_embeddings_openai_key_alone_does_not_start_chat_calls(monkeypatch):
+    from pipelines.definitions import build_definitions
+    from pipelines.settings import Settings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-embeddings-only")
+    monkeypatch.delenv("REELREASON_LLM_API_KEY", raising=False)
+    chat = build_definitions(Settings()).resources["chat_model"]
+    assert chat.unavailable_reason().startswith("skipped: no LLM endpoint configured")
+    monkeypatch.setenv("REELREASON_LLM_API_KEY", "sk-llm")
+    chat = build_definitions(Settings()).resources["chat_model"]
+    assert chat.unavailable_reason() is None

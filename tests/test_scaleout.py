@@ -3,9 +3,7 @@ multiprocess executor, sharded embedding steps."""
 
 import multiprocessing
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -13,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipelines.settings import PROJECT_ROOT
 from reelreason.warehouse import Warehouse
+from tests.cli_build import run_build
 from tests.conftest import SAMPLE_COUNTS
 from tests.pg_server import postgres_server, unavailable_reason
 
@@ -92,28 +90,8 @@ def test_concurrent_writers_on_a_postgres_catalog(tmp_path, postgres):
 
 
 def _cli_build(tmp_path: Path, extra_env: dict) -> subprocess.CompletedProcess:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("REELREASON_", "DAGSTER_", "OPENAI_", "TMDB_"))
-    }
-    env |= {
-        "DAGSTER_HOME": str(home),
-        "REELREASON_DAGSTER_DIR": str(home / "storage"),
-        "REELREASON_WAREHOUSE": str(tmp_path / "warehouse"),
-        **extra_env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "reelreason.cli", "build", "--log-level", "WARNING"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=540,
-    )
+    code, out, err = run_build(tmp_path, extra_env)
+    return subprocess.CompletedProcess([], code, out, err)
 
 
 def _step_intervals(dagster_home: Path, monkeypatch) -> dict[str, tuple[float, float]]:

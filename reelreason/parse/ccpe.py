@@ -45,10 +45,24 @@ SEGMENTS_SCHEMA = pa.schema(
 SPEAKERS = ("USER", "ASSISTANT")
 
 
-def load_json_document(path: Path, label: str):
+# CCPE-M's data.json is ~3 MB; a file 100x that is not CCPE-M (and would be read whole).
+MAX_JSON_DOCUMENT_BYTES = 512 << 20
+
+
+def load_json_document(path: Path, label: str, max_bytes: int = MAX_JSON_DOCUMENT_BYTES):
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SourceFormatError(
+            f"{label}: {size:,} bytes, over the {max_bytes:,}-byte limit for one JSON document; "
+            "this is not the upstream file"
+        )
     raw = path.read_bytes()
     try:
         return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise SourceFormatError(
+            f"{label}: JSON nested too deeply to read (a nesting bomb, not CCPE-M data)"
+        ) from None
     except UnicodeDecodeError as exc:
         raise SourceFormatError(
             f"{label}: not valid UTF-8 at byte {exc.start} (wrong encoding)"

@@ -8,11 +8,14 @@ rows kept + lines quarantined + blank lines == data lines in the file.
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -75,6 +78,63 @@ def count_lines(path: Path, *, header: bool = False) -> tuple[int, int]:
 _BLANK = re.compile(rb"\n(?=\r?\n)")
 
 
+# The longest line any parser holds in memory; DuckDB's readers use the same limit. A longer
+# line (a corrupt or hostile file) is quarantined without ever being read whole.
+MAX_LINE_BYTES = 16 << 20
+
+
+def bounded_lines(f, limit: int = MAX_LINE_BYTES):
+    """(line number, bytes or None, length) for each line of a binary file; a line over
+    `limit` bytes yields None and its length, read and dropped in chunks (bounded memory)."""
+    line_no = 0
+    while True:
+        raw = f.readline(limit + 1)
+        if not raw:
+            return
+        line_no += 1
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield line_no, raw, len(raw)
+            continue
+        length = len(raw)
+        while raw and not raw.endswith(b"\n"):
+            raw = f.readline(1 << 20)
+            length += len(raw)
+        yield line_no, None, length
+
+
+def overlong_lines(path: Path, limit: int = MAX_LINE_BYTES) -> dict[int, int]:
+    """{line number: length} of the lines longer than `limit` bytes, in one streaming pass
+    (numpy finds the newlines, so a 1M-line file costs milliseconds)."""
+    found: dict[int, int] = {}
+    line_no, current = 1, 0  # 1-based line being read, its length so far
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if not len(ends):
+                current += len(chunk)
+                continue
+            lengths = np.diff(ends, prepend=-1)  # bytes of each line ending in this chunk
+            lengths[0] += current
+            for i in np.flatnonzero(lengths > limit):
+                found[line_no + int(i)] = int(lengths[i])
+            line_no += len(ends)
+            current = len(chunk) - int(ends[-1]) - 1
+    if current > limit:
+        found[line_no] = current
+    return found
+
+
+def without_lines(path: Path, lines: set[int], dest: Path) -> Path:
+    """A copy of `path` with the given lines emptied (numbering kept), streamed in chunks."""
+    with open(path, "rb") as src, open(dest, "wb") as out:
+        for line_no, raw, _ in bounded_lines(src):
+            if line_no in lines:
+                out.write(b"\n")
+            else:
+                out.write(raw)
+    return dest
+
+
 def quarantine_row(file: str, line: int | None, raw: str, reason: str) -> dict:
     return {"file": file, "line": line, "raw": raw[:4000], "reason": reason}
 
@@ -100,19 +160,29 @@ def read_delimited(
     tag = uuid.uuid4().hex[:10]
     table, rej_table, rej_scan = f"parsed_{tag}", f"rejects_{tag}", f"scans_{tag}"
     cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
+    # DuckDB drops a line far over max_line_size without a reject row, after buffering it:
+    # such lines are found first, quarantined here, and blanked in a streamed copy.
+    overlong = overlong_lines(path)
+    source, scratch = path, None
+    if overlong:
+        scratch = Path(tempfile.mkdtemp(prefix="reelreason-parse-"))
+        source = without_lines(path, set(overlong), scratch / path.name)
     try:
         con.execute(
             f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim = ?, header = ?,
                     encoding = ?, quote = ?, escape = ?, columns = {cols}, auto_detect = false,
                     strict_mode = true, null_padding = false, ignore_errors = true,
                     store_rejects = true, rejects_table = '{rej_table}',
-                    rejects_scan = '{rej_scan}', max_line_size = 16777216)""",
-            [str(path), delim, header, encoding, quote, escape],
+                    rejects_scan = '{rej_scan}', max_line_size = {MAX_LINE_BYTES})""",
+            [str(source), delim, header, encoding, quote, escape],
         )
     except duckdb.Error as exc:
         raise SourceFormatError(
             f"{label}: cannot be read as {delim!r}-separated text: {exc}"
         ) from None
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     rejects = con.execute(
         f"""SELECT line, any_value(csv_line) AS raw,
                    -- DuckDB may report several errors per line; the first column's is the cause
@@ -121,10 +191,19 @@ def read_delimited(
     ).fetchall()
     kept = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     data_lines, blank = count_lines(path, header=header)
-    account = LineAccount(label, data_lines, blank, kept, len(rejects))
     quarantine = [
         quarantine_row(label, int(line), raw or "", reason) for line, raw, reason in rejects
     ]
+    quarantine += [
+        quarantine_row(
+            label,
+            line,  # physical line number, as DuckDB reports its rejects
+            "",
+            f"line of {length:,} bytes exceeds the {MAX_LINE_BYTES:,}-byte limit",
+        )
+        for line, length in sorted(overlong.items())
+    ]
+    account = LineAccount(label, data_lines, blank, kept, len(quarantine))
     check_structure(account, quarantine, encoding=encoding)
     return table, quarantine, account
 

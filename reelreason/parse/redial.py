@@ -17,8 +17,10 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
+    MAX_LINE_BYTES,
     LineAccount,
     Parsed,
+    bounded_lines,
     check_structure,
     count_lines,
     quarantine_row,
@@ -127,12 +129,30 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
         data_lines, blank = count_lines(path)
         account = LineAccount(label, data_lines, blank)
         with open(path, "rb") as f:
-            for line_no, raw in enumerate(f, start=1):
+            for line_no, raw, length in bounded_lines(f):
+                if raw is None:
+                    quarantine.append(
+                        quarantine_row(
+                            label,
+                            line_no,
+                            "",
+                            f"line of {length:,} bytes exceeds the {MAX_LINE_BYTES:,}-byte limit",
+                        )
+                    )
+                    account.quarantined += 1
+                    continue
                 if not raw.strip():
                     continue
+                text = ""
                 try:
                     text = raw.decode("utf-8")
                     conv = _conversation(json.loads(text))
+                except RecursionError:
+                    quarantine.append(
+                        quarantine_row(label, line_no, text[:200], "JSON nested too deeply to read")
+                    )
+                    account.quarantined += 1
+                    continue
                 except UnicodeDecodeError as exc:
                     quarantine.append(
                         quarantine_row(

@@ -1,0 +1,356 @@
+"""Reliability under faults: killed builds, flaky services, concurrent builds, corrupted
+caches, a warehouse that cannot be written, hostile input. Bounded in time; all traffic to
+127.0.0.1."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from pipelines.settings import PROJECT_ROOT
+from reelreason.download import RawDataError, extract_member
+from reelreason.embeddings import EmbeddingCache, embed_texts, sha256_text
+from reelreason.fakes.chat_server import FakeChat
+from reelreason.fakes.openai_server import FakeOpenAI
+from reelreason.fakes.tmdb_server import FakeTmdb, Faults
+from reelreason.parse.ccpe import load_json_document
+from reelreason.parse.common import SourceFormatError
+from reelreason.parse.redial import parse_conversations
+from reelreason.warehouse import Warehouse
+from tests.cli_build import run_build, start_build
+from tests.conftest import SAMPLE_COUNTS, step_errors
+
+
+def _counts(lake: Warehouse, build: str | None = None) -> dict:
+    with lake.connect_build(build) as con:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SAMPLE_COUNTS}
+
+
+def _vectors(lake: Warehouse) -> dict:
+    with lake.connect_build() as con:
+        return dict(con.execute("SELECT movie_id, vector FROM movie_embeddings_st").fetchall())
+
+
+def _snapshot_head(lake: Warehouse) -> int:
+    with lake.session(read_only=True) as con:
+        return con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]
+
+
+def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
+    lake = Warehouse(tmp_path / "warehouse")
+    code, _, err = run_build(tmp_path)
+    assert code == 0, err[-3000:]
+    good = lake.resolve_build()["build_id"]
+    counts, vectors = _counts(lake), _vectors(lake)
+    with lake.session(read_only=True) as con:
+        cached = con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0]
+
+    # SIGKILL the whole build once it has written a good part of its tables.
+    head = _snapshot_head(lake)
+    proc = start_build(tmp_path)
+    deadline = time.monotonic() + 120
+    while _snapshot_head(lake) < head + 15 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the build finished before it could be killed"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert _snapshot_head(lake) > head + 10  # it really was mid-way
+    assert lake.resolve_build()["build_id"] == good  # nothing half-published
+    assert len(lake.builds()) == 1 and _counts(lake) == counts
+
+    # The rerun completes with the same tables and embeds nothing again.
+    code, _, err = run_build(tmp_path)
+    assert code == 0, err[-3000:]
+    assert lake.resolve_build()["build_id"] != good
+    assert _counts(lake) == counts
+    again = _vectors(lake)
+    assert again.keys() == vectors.keys()
+    assert all(np.allclose(again[m], vectors[m]) for m in vectors)
+    with lake.session(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == cached
+
+
+def test_two_builds_at_once_are_queued_never_interleaved(tmp_path):
+    first, second = start_build(tmp_path), start_build(tmp_path)
+    results = [p.communicate(timeout=540) for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], results[1][1][-2000:]
+    assert any("waiting for it" in err for _, err in results)
+    lake = Warehouse(tmp_path / "warehouse")
+    builds = lake.builds()
+    assert len(builds) == 2
+    with lake.session(read_only=True) as con:
+        rows = con.execute(
+            "SELECT build_id, min(snapshot_id), max(snapshot_id), "
+            "bool_and(written_by_run = build_id) FROM build_tables GROUP BY build_id"
+        ).fetchall()
+    spans = {b: (lo, hi, own) for b, lo, hi, own in rows}
+    older, newer = builds[1], builds[0]
+    # Every table of each build was written by that build's own run, and the second build's
+    # writes all come after the first build was published.
+    assert spans[older["build_id"]][2] and spans[newer["build_id"]][2]
+    assert spans[newer["build_id"]][0] > older["snapshot_id"]
+    assert _counts(lake) == SAMPLE_COUNTS
+
+
+def test_services_failing_30_percent_lose_nothing(builder, monkeypatch):
+    """TMDB, embeddings and chat all fail about 30% of requests (429, 5xx, resets, slow
+    answers); the build completes and every film is enriched or explicitly unresolved."""
+    openai_failures = [429, None, None, 500, None, None, 503, None, None, None] * 200
+    with (
+        FakeTmdb() as clean_tmdb,
+        FakeTmdb(
+            faults=Faults(rate=0.3, kinds=("429", "500", "503", "reset", "slow"), slow_seconds=0.3)
+        ) as tmdb,
+        FakeOpenAI(failures=openai_failures) as openai,
+        FakeChat(fail_every=3, slow_seconds=0.3) as chat,
+    ):
+        monkeypatch.setenv("TMDB_READ_ACCESS_TOKEN", tmdb.token)
+        monkeypatch.setenv("OPENAI_API_KEY", openai.api_key)
+        monkeypatch.setenv("REELREASON_LLM_API_KEY", chat.api_key)
+        online = {"raw_dir": builder.settings().raw_dir, "offline": False, "profile": "full"}
+        result = builder.run(
+            tmdb_base_url=tmdb.base_url,
+            tmdb_rate_limit=200,
+            openai_base_url=openai.base_url,
+            openai_dimensions=32,
+            llm_base_url=chat.base_url,
+            **online,
+        )
+        assert result.success, step_errors(result)
+        assert tmdb.request_count > 0 and openai.attempts > len(openai.requests)
+        assert chat.attempts > len(chat.requests)  # failures really happened
+        flaky = dict(builder.query("SELECT movie_id, tmdb_id FROM movies"))
+        # The same films against a server that never fails: identical resolution.
+        reference = builder.__class__(builder.warehouse_root.parent / "reference", builder.instance)
+        monkeypatch.setenv("TMDB_READ_ACCESS_TOKEN", clean_tmdb.token)
+        clean = reference.run(
+            "key:raw_* or group:staging or group:movies or key:warehouse_build",
+            tmdb_base_url=clean_tmdb.base_url,
+            tmdb_rate_limit=200,
+            **online,
+        )
+        assert clean.success, step_errors(clean)
+    assert flaky == dict(reference.query("SELECT movie_id, tmdb_id FROM movies"))
+    q = builder.query
+    films = q("SELECT count(*) FROM movies")[0][0]
+    assert q("SELECT count(*) FROM movie_embeddings_openai WHERE vector IS NOT NULL") == [(films,)]
+    assert q("SELECT count(DISTINCT movie_id) FROM movie_keyphrases") == [(films,)]
+    assert q("SELECT count(*) FROM quarantine WHERE table_name = 'movie_keyphrases'") == [(0,)]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from pipelines.resources import SentenceTransformerResource
+    from pipelines.settings import MINILM
+
+    return SentenceTransformerResource(model_name=MINILM).backend()
+
+
+def test_corrupted_embedding_cache_entries_are_recomputed(tmp_path, minilm):
+    lake = Warehouse(tmp_path / "wh")
+    cache = EmbeddingCache(lake)
+    texts = ["a heist in los angeles", "a quiet family drama", "space pirates"]
+    first = embed_texts(minilm, texts, cache, run_id="r1")
+    assert first.report.misses == 3
+    # Damage two entries the way a bad write or a foreign tool could: wrong length, NaN.
+    with lake.session() as con:
+        con.execute(
+            "UPDATE embedding_cache SET vector = vector[1:10] WHERE text_sha256 = ?",
+            [sha256_text(texts[0])],
+        )
+        con.execute(
+            "UPDATE embedding_cache SET vector = list_transform(vector, x -> 'nan'::FLOAT) "
+            "WHERE text_sha256 = ?",
+            [sha256_text(texts[1])],
+        )
+    second = embed_texts(minilm, texts, cache, run_id="r2")
+    assert second.report.hits == 1 and second.report.misses == 2 and second.report.damaged == 2
+    for t in texts:
+        np.testing.assert_allclose(second.vectors[sha256_text(t)], first.vectors[sha256_text(t)])
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 12 MB tmpfs: a real filesystem that fills up (needs root and mount rights)."""
+    mount_point = tmp_path / "small_disk"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill up ({done.stderr.strip()})")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+def test_disk_full_is_a_clear_error_and_nothing_is_half_published(tmp_path, small_disk):
+    env = {"REELREASON_WAREHOUSE": str(small_disk / "warehouse")}
+    lake = Warehouse(small_disk / "warehouse")
+    code, _, err = run_build(tmp_path, env)
+    assert code == 0, err[-2000:]
+    good, counts = lake.resolve_build()["build_id"], _counts(lake)
+    # Leave ~40 KB free: the next build runs out of space part-way through its writes.
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "filler").write_bytes(b"\0" * max(0, free - (40 << 10)))
+    code, _, err = run_build(tmp_path, env)
+    assert code != 0
+    assert "cannot write to the warehouse" in err or "No space left" in err, err[-3000:]
+    assert "Traceback" not in err.split("FAILED")[-1]
+    (small_disk / "filler").unlink()
+    assert lake.resolve_build()["build_id"] == good and _counts(lake) == counts
+
+
+def test_unwritable_warehouse_path_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the warehouse should be")
+    code, _, err = run_build(tmp_path, {"REELREASON_WAREHOUSE": str(blocker / "warehouse")})
+    assert code != 0
+    assert "not_a_folder" in err and "Traceback" not in err, err[-3000:]
+
+
+# --- hostile input ------------------------------------------------------------------------------
+
+
+def _peak_rss_mb_of(code: str) -> tuple[int, str, float]:
+    """Run `code` in a fresh interpreter; its exit code, output and own peak RSS in MB."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            # VmHWM, not ru_maxrss: the latter starts from the forking parent's peak (pytest's).
+            code + "\nimport re, sys\n"
+            "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+            "print('PEAK_KB', hwm, file=sys.stderr)",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    peak = [line for line in proc.stderr.splitlines() if line.startswith("PEAK_KB")]
+    peak_mb = int(peak[-1].split()[1]) / 1024 if peak else float("nan")
+    return proc.returncode, proc.stdout + proc.stderr, peak_mb
+
+
+HUGE = 300 << 20  # a 300 MB line with no newline
+
+
+def _huge_line_file(path, prefix: bytes, suffix: bytes = b"") -> None:
+    with open(path, "wb") as f:
+        f.write(prefix)
+        chunk = b"x" * (1 << 20)
+        for _ in range(HUGE // len(chunk)):
+            f.write(chunk)
+        f.write(suffix)
+
+
+_GOOD_LINE = (
+    json.dumps(
+        {
+            "conversationId": "1",
+            "initiatorWorkerId": 1,
+            "respondentWorkerId": 2,
+            "messages": [{"messageId": 1, "text": "hi", "senderWorkerId": 1, "timeOffset": 0}],
+            "movieMentions": {},
+            "initiatorQuestions": {},
+            "respondentQuestions": {},
+        }
+    )
+    + "\n"
+)
+
+
+def test_a_huge_line_in_jsonl_is_quarantined_in_bounded_memory(tmp_path):
+    path = tmp_path / "train_data.jsonl"
+    good = {
+        "conversationId": "1",
+        "initiatorWorkerId": 1,
+        "respondentWorkerId": 2,
+        "messages": [{"messageId": 1, "text": "hi", "senderWorkerId": 1, "timeOffset": 0}],
+        "movieMentions": {},
+        "initiatorQuestions": {},
+        "respondentQuestions": {},
+    }
+    with open(path, "wb") as f:
+        f.write((json.dumps(good) + "\n").encode())
+    with open(path, "ab") as f:
+        f.write(b'{"conversationId": "')
+        chunk = b"x" * (1 << 20)
+        for _ in range(HUGE // len(chunk)):
+            f.write(chunk)
+        f.write(b'"}\n')
+        f.write((json.dumps({**good, "conversationId": "3"}) + "\n").encode())
+    code, output, peak_mb = _peak_rss_mb_of(
+        "from pathlib import Path; from reelreason.parse.redial import parse_conversations\n"
+        f"p = parse_conversations({{'train': (Path({str(path)!r}), 'train_data.jsonl')}})\n"
+        "print(p.tables['redial_conversations'].num_rows, "
+        "[q['reason'] for q in p.quarantine['redial_conversations']])"
+    )
+    assert code == 0, output[-2000:]
+    assert output.startswith("2 ") and "exceeds the 16,777,216-byte limit" in output
+    assert peak_mb < 250, f"peak RSS {peak_mb:.0f} MB for a {HUGE >> 20} MB line"
+
+
+def test_a_huge_line_in_a_delimited_file_is_rejected_in_bounded_memory(tmp_path):
+    path = tmp_path / "ratings.dat"
+    _huge_line_file(path, b"1::1193::5::978300760\n1::", b"::5::978300760\n2::1193::4::978300761\n")
+    code, output, peak_mb = _peak_rss_mb_of(
+        "import duckdb; from pathlib import Path\n"
+        "from reelreason.parse.movielens import parse_ratings\n"
+        f"p = parse_ratings(duckdb.connect(), Path({str(path)!r}), 'ratings.dat')\n"
+        "print(p.tables['ml1m_ratings'].num_rows, len(p.quarantine.get('ml1m_ratings', [])))"
+    )
+    # Either the line is quarantined and the rest kept, or the file fails with a clear error;
+    # never an unbounded read.
+    assert code == 0 and output.startswith("2 1"), output[-2000:]  # 2 kept, 1 quarantined
+    assert peak_mb < 250, f"peak RSS {peak_mb:.0f} MB for a {HUGE >> 20} MB line"
+
+
+def test_a_json_nesting_bomb_is_rejected_clearly(tmp_path):
+    bomb = "[" * 200_000 + "]" * 200_000
+    data = tmp_path / "data.json"
+    data.write_text(bomb)
+    with pytest.raises(SourceFormatError, match="nested too deeply"):
+        load_json_document(data, "data.json")
+    jsonl = tmp_path / "test_data.jsonl"
+    jsonl.write_text(_GOOD_LINE + '{"conversationId": ' + bomb + "}\n" + _GOOD_LINE)
+    parsed = parse_conversations({"test": (jsonl, "test_data.jsonl")})
+    (row,) = parsed.quarantine["redial_conversations"]
+    assert row["reason"] == "JSON nested too deeply to read" and row["line"] == 2
+    assert parsed.tables["redial_conversations"].num_rows == 2
+
+
+def test_a_zip_bomb_is_refused_before_it_expands(tmp_path):
+    archive = tmp_path / "ml-1m.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("ml-1m/ratings.dat", "w", force_zip64=True) as member:
+            zeros = b"\0" * (1 << 20)
+            for _ in range(300):
+                member.write(zeros)
+    assert archive.stat().st_size < 2 << 20
+    dest = tmp_path / "out" / "ratings.dat"
+    with pytest.raises(RawDataError, match="zip bomb"):
+        extract_member(archive, "ml-1m/ratings.dat", dest)
+    assert not dest.exists()
+    assert not dest.parent.exists() or not list(dest.parent.iterdir())  # no partial file
+
+
+def test_invalid_utf8_in_a_utf8_source_is_quarantined_with_its_line(tmp_path):
+    jsonl = tmp_path / "train_data.jsonl"
+    jsonl.write_bytes(
+        _GOOD_LINE.encode() + b'{"conversationId": "caf\xe9"}\n' + _GOOD_LINE.encode()
+    )
+    parsed = parse_conversations({"train": (jsonl, "train_data.jsonl")})
+    (row,) = parsed.quarantine["redial_conversations"]
+    assert row["line"] == 2 and row["reason"].startswith("invalid UTF-8")
