@@ -30,9 +30,12 @@ def cli_env(tmp_path: Path, extra: dict | None = None) -> dict:
     }
 
 
-def start_build(tmp_path: Path, extra: dict | None = None, **popen) -> subprocess.Popen:
+def start_build(
+    tmp_path: Path, extra: dict | None = None, selection: str | None = None, **popen
+) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "reelreason.cli", "build", "--log-level", "WARNING"],
+        [sys.executable, "-m", "reelreason.cli", "build", *([selection] if selection else [])]
+        + ["--log-level", "WARNING"],
         cwd=PROJECT_ROOT,
         env=cli_env(tmp_path, extra),
         stdout=subprocess.PIPE,
@@ -43,7 +46,9 @@ def start_build(tmp_path: Path, extra: dict | None = None, **popen) -> subproces
     )
 
 
-def run_build(tmp_path: Path, extra: dict | None = None, timeout: float = 540):
-    proc = start_build(tmp_path, extra)
+def run_build(
+    tmp_path: Path, extra: dict | None = None, selection: str | None = None, timeout: float = 540
+):
+    proc = start_build(tmp_path, extra, selection)
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err

@@ -25,6 +25,7 @@ from reelreason.parse.redial import parse_conversations
 from reelreason.warehouse import Warehouse
 from tests.cli_build import run_build, start_build
 from tests.conftest import SAMPLE_COUNTS, step_errors
+from tests.test_pipeline import INGEST
 
 
 def _counts(lake: Warehouse, build: str | None = None) -> dict:
@@ -78,7 +79,7 @@ def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
 
 
 def test_two_builds_at_once_are_queued_never_interleaved(tmp_path):
-    first, second = start_build(tmp_path), start_build(tmp_path)
+    first, second = start_build(tmp_path, selection=INGEST), start_build(tmp_path, selection=INGEST)
     results = [p.communicate(timeout=540) for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], results[1][1][-2000:]
     assert any("waiting for it" in err for _, err in results)
@@ -116,6 +117,7 @@ def test_services_failing_30_percent_lose_nothing(builder, monkeypatch):
         monkeypatch.setenv("REELREASON_LLM_API_KEY", chat.api_key)
         online = {"raw_dir": builder.settings().raw_dir, "offline": False, "profile": "full"}
         result = builder.run(
+            "not group:evaluation",
             tmdb_base_url=tmdb.base_url,
             tmdb_rate_limit=200,
             openai_base_url=openai.base_url,
@@ -197,13 +199,13 @@ def small_disk(tmp_path):
 def test_disk_full_is_a_clear_error_and_nothing_is_half_published(tmp_path, small_disk):
     env = {"REELREASON_WAREHOUSE": str(small_disk / "warehouse")}
     lake = Warehouse(small_disk / "warehouse")
-    code, _, err = run_build(tmp_path, env)
+    code, _, err = run_build(tmp_path, env, INGEST)
     assert code == 0, err[-2000:]
     good, counts = lake.resolve_build()["build_id"], _counts(lake)
     # Leave ~40 KB free: the next build runs out of space part-way through its writes.
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
     (small_disk / "filler").write_bytes(b"\0" * max(0, free - (40 << 10)))
-    code, _, err = run_build(tmp_path, env)
+    code, _, err = run_build(tmp_path, env, INGEST)
     assert code != 0
     assert "cannot write to the warehouse" in err or "No space left" in err, err[-3000:]
     assert "Traceback" not in err.split("FAILED")[-1]
