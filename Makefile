@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 export REELREASON_DAGSTER_DIR := $(CURDIR)/.dagster
 
-.PHONY: run test lint dev bench clean-warehouse
+.PHONY: run test lint dev bench bench-full clean-warehouse
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ dev: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_ingest.py
+
+# The whole pipeline at real size (synthetic data, local TMDB/OpenAI servers); ~30-60 min.
+bench-full: $(STAMP)
+	$(BIN)/python scripts/bench_full.py
 
 clean-warehouse:
 	rm -rf warehouse/catalog.sqlite warehouse/data warehouse/raw

@@ -47,7 +47,7 @@ PREFERENCES_SCHEMA = pa.schema(
 )
 
 
-def _vectors(vectors: list[np.ndarray | None]) -> pa.Array:
+def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
     return pa.array(
         [None if v is None else v.astype(np.float32).tolist() for v in vectors],
         type=pa.list_(pa.float32()),
@@ -217,14 +217,14 @@ def _embedding_schema(with_parts: bool) -> pa.Schema:
     )
 
 
-def _backend(name: str, context, sentence_model, openai_embeddings):
+def backend_for(name: str, context, sentence_model, openai_embeddings):
     if name == "st":
         return sentence_model.backend(context.log), None
     reason = openai_embeddings.unavailable_reason()
     return (None, reason) if reason else (openai_embeddings.backend(context.log), None)
 
 
-def _skipped(context, warehouse, table: str, schema: pa.Schema, reason: str):
+def write_skipped(context, warehouse, table: str, schema: pa.Schema, reason: str):
     """An explicit skip: an empty table, and the reason on the asset page."""
     context.log.warning(reason)
     (result,) = write_parsed(
@@ -266,7 +266,7 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
         openai_embeddings: OpenAIEmbeddingResource,
         embedding_settings: EmbeddingSettings,
     ) -> dict:
-        backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
+        backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
         if backend is None:
             return {}
         with warehouse.lake.session() as con:
@@ -294,10 +294,10 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
         sentence_model: SentenceTransformerResource,
         openai_embeddings: OpenAIEmbeddingResource,
     ) -> None:
-        backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
+        backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=False)
         if backend is None:
-            result = _skipped(context, warehouse, table, schema, skipped)
+            result = write_skipped(context, warehouse, table, schema, skipped)
             context.add_output_metadata(dict(result.metadata))
             return
         with warehouse.lake.session() as con:
@@ -318,7 +318,7 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
                 "model": [backend.model] * len(rows),
                 "dim": pa.array([backend.dim] * len(rows), pa.int32()),
                 "normalized": [True] * len(rows),
-                "vector": _vectors([v for _, v in rows]),
+                "vector": vector_column([v for _, v in rows]),
                 "text_sha256": [sha for _, _, sha in films],
             },
             schema=schema,
@@ -377,10 +377,10 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
         openai_embeddings: OpenAIEmbeddingResource,
         embedding_settings: EmbeddingSettings,
     ) -> dg.MaterializeResult:
-        backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
+        backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=True)
         if backend is None:
-            return _skipped(context, warehouse, table, schema, skipped)
+            return write_skipped(context, warehouse, table, schema, skipped)
         alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes
         with warehouse.lake.session() as con:
             liked = con.execute(
@@ -413,9 +413,9 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
                 "model": [backend.model] * len(rows),
                 "dim": pa.array([backend.dim] * len(rows), pa.int32()),
                 "normalized": [True] * len(rows),
-                "vector": _vectors([r[1] for r in rows]),
-                "rating_vector": _vectors([r[2] for r in rows]),
-                "text_vector": _vectors([r[3] for r in rows]),
+                "vector": vector_column([r[1] for r in rows]),
+                "rating_vector": vector_column([r[2] for r in rows]),
+                "text_vector": vector_column([r[3] for r in rows]),
                 "alpha": [alpha] * len(rows),
                 "n_liked": pa.array([r[4] for r in rows], pa.int32()),
                 "n_text_tokens": pa.array([r[5] for r in rows], pa.int32()),

@@ -4,7 +4,7 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
-from assets.embeddings import _backend, _skipped, _vectors
+from assets.embeddings import backend_for, vector_column, write_skipped
 from assets.publishing import write_parsed
 from pipelines.resources import (
     ChatModelResource,
@@ -54,7 +54,7 @@ def movie_keyphrases(
 ) -> dg.MaterializeResult:
     reason = chat_model.unavailable_reason()
     if reason:
-        return _skipped(context, warehouse, "movie_keyphrases", KEYPHRASE_SCHEMA, reason)
+        return write_skipped(context, warehouse, "movie_keyphrases", KEYPHRASE_SCHEMA, reason)
     with warehouse.lake.session() as con:
         films = con.execute(
             "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
@@ -121,7 +121,7 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
         sentence_model: SentenceTransformerResource,
         openai_embeddings: OpenAIEmbeddingResource,
     ) -> dg.MaterializeResult:
-        backend, skipped = _backend(name, context, sentence_model, openai_embeddings)
+        backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
         with warehouse.lake.session() as con:
             phrases = con.execute(
                 "SELECT movie_id, phrase, position FROM movie_keyphrases "
@@ -129,7 +129,7 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
             ).fetchall()
         if backend is None or not phrases:
             reason = skipped or "skipped: movie_keyphrases is empty in this build"
-            return _skipped(context, warehouse, table, PHRASE_VECTOR_SCHEMA, reason)
+            return write_skipped(context, warehouse, table, PHRASE_VECTOR_SCHEMA, reason)
         embedded = embed_texts(
             backend,
             [p for _, p, _ in phrases],
@@ -144,7 +144,7 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
                 "position": pa.array([i for _, _, i in phrases], pa.int16()),
                 "model": [backend.model] * len(phrases),
                 "dim": pa.array([backend.dim] * len(phrases), pa.int32()),
-                "vector": _vectors(vectors),
+                "vector": vector_column(vectors),
             },
             schema=PHRASE_VECTOR_SCHEMA,
         )
