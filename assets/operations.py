@@ -75,13 +75,22 @@ def rollback_op(
 class RetentionConfig(dg.Config):
     keep: int = Field(default=10, description="newest builds to keep (the current one always)")
     dry_run: bool = False
+    grace_hours: float = Field(
+        default=24, description="delete released files only after this long (running queries)"
+    )
 
 
 @dg.op(description="Forget builds beyond the newest N, expire snapshots, compact, delete files.")
 def retention_op(
     context: dg.OpExecutionContext, config: RetentionConfig, warehouse: WarehouseResource
 ):
-    report = warehouse.lake.retain(config.keep, dry_run=config.dry_run)
+    from reelreason.cli import build_lock
+
+    # Never while `reelreason build` writes (runs from the UI/schedule queue one at a time).
+    with build_lock(warehouse.lake.root):
+        report = warehouse.lake.retain(
+            config.keep, dry_run=config.dry_run, grace_hours=config.grace_hours
+        )
     context.log.info(
         f"kept {len(report.kept_builds)} builds, dropped {len(report.dropped_builds)}, expired "
         f"{len(report.expired_snapshots)} snapshots; files {report.files_before} -> "
@@ -154,6 +163,8 @@ def operations(settings: Settings) -> dict:
         "builds and compact.",
     )
     def retention_after_nightly(context: dg.RunStatusSensorContext):
+        if context.dagster_run.tags.get("reelreason/trigger") == "cli":
+            return dg.SkipReason("a `reelreason build` run, not the nightly one")
         return dg.RunRequest(run_key=f"retention-after-{context.dagster_run.run_id}")
 
     return {

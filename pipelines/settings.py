@@ -34,6 +34,7 @@ TMDB_API_KEY, TMDB_READ_ACCESS_TOKEN   TMDB credentials: read by the TMDB resour
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -148,6 +149,11 @@ class Settings:
             raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must lie in [0, 1]")
         offline_flag = _flag(env, "REELREASON_OFFLINE", False)
         catalog = env.get("REELREASON_CATALOG", "").strip() or "sqlite"
+        if re.search(r"password\s*=|://[^/@\s]+:[^@\s]*@", catalog, flags=re.IGNORECASE):
+            raise SettingsError(
+                "REELREASON_CATALOG must not contain a password (it is shown in the UI and "
+                "recorded with builds): put it in PGPASSWORD or ~/.pgpass"
+            )
         if catalog != "sqlite" and not catalog.startswith("postgres:"):
             raise SettingsError(
                 "REELREASON_CATALOG must be 'sqlite' or 'postgres:<conninfo>', "

@@ -686,7 +686,10 @@ this file is ignored by git.
 | `catalog.sqlite` (+ `-wal`, `-shm`) | the DuckLake catalog: tables, snapshots, builds. SQLite in WAL mode: read it while a build writes. |
 | `data/main/<table>/*.parquet` | the table data, one folder per table; files of old snapshots stay until retention expires them. |
 | `raw/` | downloaded upstream files (`<dataset>/...` with a `.meta.json` sidecar each), `_archives/` (zips), `recorded_checksums.json`. |
-| `.build.lock` | held by `reelreason build` while it writes. |
+| `exports/<build_id>/` | plain Parquet files of a build + `manifest.json` (`parquet_export`, `reelreason export`). |
+| `plots/<build_id>/` | the evaluation plots of a build. |
+| `.build.lock` | held by `reelreason build` and retention while they write. |
+| `.commit.lock` | writers on this machine take turns at commit time (SQLite catalog). |
 
 Read it through a pinned build (README, "Versioned warehouse"): `reelreason sql`,
 `Warehouse(root).connect_build()`, or `ATTACH 'ducklake:sqlite:catalog.sqlite' ... (SNAPSHOT_VERSION n)`.

@@ -144,14 +144,28 @@ def cmd_build(args) -> int:
                     err = err.cause
                 msg = err.message.strip() if err else event.message
                 print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
+        published = any(b["build_id"] == result.run_id for b in _published(settings))
         print(
-            f"build failed after {elapsed:.1f}s (run {result.run_id}); the previous build "
-            "is still the current one",
+            f"build failed after {elapsed:.1f}s (run {result.run_id}); "
+            + (
+                "it was published before the failing step, so it is current"
+                if published
+                else "nothing was published: the previous build is still the current one"
+            ),
             file=sys.stderr,
         )
         return 1
     print(f"build {result.run_id} finished in {elapsed:.1f}s", file=sys.stderr)
     return 0
+
+
+def _published(settings) -> list[dict]:
+    from reelreason.warehouse import WarehouseError
+
+    try:
+        return settings.lake().builds()
+    except WarehouseError:
+        return []
 
 
 def _lake():
@@ -258,10 +272,12 @@ def cmd_retain(args) -> int:
     from pipelines.settings import Settings
 
     settings = Settings.from_env()
-    keep = args.keep or settings.keep_builds
+    keep = settings.keep_builds if args.keep is None else args.keep
     # Retention rewrites files: never while a build writes.
     with build_lock(settings.warehouse):
-        report = settings.lake().retain(keep, dry_run=args.dry_run, compact=not args.no_compact)
+        report = settings.lake().retain(
+            keep, dry_run=args.dry_run, compact=not args.no_compact, grace_hours=args.grace_hours
+        )
     verb = "would drop" if report.dry_run else "dropped"
     print(
         f"kept {len(report.kept_builds)} builds, {verb} {len(report.dropped_builds)}"
@@ -319,10 +335,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", type=int, default=None, help="default REELREASON_KEEP_BUILDS (10)")
     p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
     p.add_argument("--no-compact", action="store_true", help="skip merging small files")
+    p.add_argument(
+        "--grace-hours",
+        type=float,
+        default=24,
+        help="delete unreferenced files only this long after they were released (default 24: "
+        "queries that started earlier may still read them; 0 = now)",
+    )
     p.set_defaults(func=cmd_retain)
     p = sub.add_parser("export", help="write a build's tables as plain Parquet files")
     p.add_argument("build", nargs="?", default=None)
-    p.add_argument("--out", default=None, help="folder (default <warehouse>/exports/<build>)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="parent folder (default <warehouse>/exports); the export goes into <out>/<build_id>/",
+    )
     p.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
     from pipelines.settings import SettingsError

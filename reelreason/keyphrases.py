@@ -36,6 +36,10 @@ SYSTEM_PROMPT = (
 )
 
 
+# Answers an endpoint gives about one request (bad input, content filter), not about itself.
+_FILM_REFUSALS = (400, 404, 422)
+
+
 class InvalidKeyphrases(ValueError):
     """The model's answer broke the contract; the message says how (fed back on retry)."""
 
@@ -236,30 +240,38 @@ def generate_keyphrases(
     todo = [sha for sha in by_sha if sha not in found]
     pending: dict[str, list[str]] = {}
 
+    import openai
+
     def one(sha: str):
         try:
             phrases, invalid = keyphrases_for(client.complete, by_sha[sha][1], attempts=attempts)
             return sha, phrases, invalid, None
         except InvalidKeyphrases as exc:
             return sha, None, attempts, str(exc)
+        except openai.APIStatusError as exc:
+            if exc.status_code in _FILM_REFUSALS:  # this film's request (e.g. a content filter)
+                return sha, None, 0, f"the endpoint refused this film: HTTP {exc.status_code}"
+            raise  # auth, rate limits past every retry, 5xx: the endpoint, not the film
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for done, (sha, phrases, invalid, error) in enumerate(pool.map(one, todo), 1):
-            report.invalid_answers += invalid
-            if phrases is None:
-                report.failed += 1
-                report.failures[by_sha[sha][0]] = error
-            else:
-                report.generated += 1
-                pending[sha] = phrases
-            if len(pending) >= flush_every:
-                cache.store(client.model, pending, run_id=run_id)
-                found.update(pending)
-                pending = {}
-            if done % 100 == 0 or done == len(todo):
-                log(f"keyphrases: {done:,}/{len(todo):,} films asked")
-    cache.store(client.model, pending, run_id=run_id)
-    found.update(pending)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            for done, (sha, phrases, invalid, error) in enumerate(pool.map(one, todo), 1):
+                report.invalid_answers += invalid
+                if phrases is None:
+                    report.failed += 1
+                    report.failures[by_sha[sha][0]] = error
+                else:
+                    report.generated += 1
+                    pending[sha] = phrases
+                if len(pending) >= flush_every:
+                    cache.store(client.model, pending, run_id=run_id)
+                    found.update(pending)
+                    pending = {}
+                if done % 100 == 0 or done == len(todo):
+                    log(f"keyphrases: {done:,}/{len(todo):,} films asked")
+    finally:  # answers already paid for are kept, even when the run stops here
+        cache.store(client.model, pending, run_id=run_id)
+        found.update(pending)
     report.requests = client.requests
     report.seconds = round(time.monotonic() - start, 3)
     return found, report

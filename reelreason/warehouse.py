@@ -117,22 +117,16 @@ def load_lake_extensions(con: duckdb.DuckDBPyConnection, *, postgres: bool = Fal
 # Commits that lost a race to another writer are retried whole: SQLite says "database is
 # locked" when a read snapshot cannot become a write, DuckLake says "conflict" when two
 # transactions touched the same thing. Anything else is a real error.
+_RETRYABLE = ("database is locked", "conflict", "could not serialize", "deadlock detected")
 # On PostgreSQL two first-time writers can both try to create the catalog ("duplicate key",
-# "already exists"): the loser retries and finds it there.
-_RETRYABLE = (
-    "database is locked",
-    "conflict",
-    "could not serialize",
-    "deadlock detected",
-    "duplicate key value",
-    "already exists",
-)
+# "already exists"): while attaching, the loser retries and finds it there.
+_RETRYABLE_ATTACH = (*_RETRYABLE, "duplicate key value", "already exists")
 COMMIT_ATTEMPTS = 8
 
 
-def _retryable(exc: BaseException) -> bool:
+def _retryable(exc: BaseException, markers: tuple[str, ...] = _RETRYABLE) -> bool:
     text = str(exc).lower()
-    return isinstance(exc, duckdb.Error) and any(marker in text for marker in _RETRYABLE)
+    return isinstance(exc, duckdb.Error) and any(marker in text for marker in markers)
 
 
 def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:
@@ -149,12 +143,19 @@ def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:
         "ENDPOINT": (env.get("AWS_ENDPOINT_URL") or "").split("://")[-1] or None,
     }
     body = ", ".join(f"{k} {_sql_str(v)}" for k, v in fields.items() if v)
+    endpoint = env.get("AWS_ENDPOINT_URL") or ""
+    if endpoint:  # MinIO and friends: path-style URLs, plain http when the URL says so
+        body += ", URL_STYLE 'path'" + (", USE_SSL false" if endpoint.startswith("http:") else "")
     con.execute(f"CREATE OR REPLACE SECRET reelreason_s3 (TYPE s3, {body})")
 
 
 def redact_catalog(catalog: str) -> str:
-    """A catalog string fit for logs and build records: any password=... value masked."""
-    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", catalog, flags=re.IGNORECASE)
+    """A catalog string (or an error quoting one) fit for logs and build records:
+    password=value, password='quoted value' and user:password@host all masked."""
+    text = re.sub(
+        r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", catalog, flags=re.IGNORECASE
+    )
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
 
 def _sql_str(value: str) -> str:
@@ -162,6 +163,8 @@ def _sql_str(value: str) -> str:
 
 
 T = TypeVar("T")
+CANDIDATE = "candidate"  # published with promote=False: readable by id, never current on its own
+NO_CURRENT = ""  # events exist but none made a build current
 
 
 @dataclass(frozen=True)
@@ -296,7 +299,7 @@ class Warehouse:
                     con.execute(attach)
                 break
             except duckdb.Error as exc:
-                if _retryable(exc) and attempt < COMMIT_ATTEMPTS:
+                if _retryable(exc, _RETRYABLE_ATTACH) and attempt < COMMIT_ATTEMPTS:
                     time.sleep(0.1 * attempt * (0.5 + random.random()))
                     continue
                 con.close()
@@ -361,7 +364,6 @@ class Warehouse:
                         [message, json.dumps({**extra, "write_id": write_id})],
                     )
                     con.execute("COMMIT")
-                    return result, self.snapshot_of(con, write_id)
                 except BaseException as exc:
                     try:
                         con.execute("ROLLBACK")
@@ -374,7 +376,8 @@ class Warehouse:
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc
                         raise WarehouseError(
                             f"{message}: cannot write to the warehouse {self.describe()}: "
-                            f"{first}. Check free space and permissions. Nothing of this "
+                            f"{redact_catalog(str(first))}. Check free space and permissions. "
+                            "Nothing of this "
                             "write was committed; the current build is unchanged."
                         ) from exc
                     if not _retryable(exc):
@@ -382,9 +385,12 @@ class Warehouse:
                     if attempt == COMMIT_ATTEMPTS:
                         raise WarehouseError(
                             f"{message}: gave up after {attempt} attempts, other writers kept "
-                            f"winning ({str(exc).splitlines()[-1]}). Is a stuck process "
+                            f"winning ({redact_catalog(str(exc).splitlines()[-1])}). Is a stuck "
+                            "process "
                             f"holding {self.describe()}?"
                         ) from exc
+                else:  # committed: never run `work` again, whatever happens next
+                    return result, self.snapshot_of(con, write_id)
             # Outside the lock, with jitter, so the winners can finish.
             time.sleep(min(4.0, 0.05 * 2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
@@ -548,8 +554,7 @@ class Warehouse:
                     "segment, value, ci_low, ci_high, n FROM eval_results",
                     [build_id],
                 )
-            if promote:
-                self._insert_event(con, build_id, "publish", actor, None)
+            self._insert_event(con, build_id, "publish" if promote else CANDIDATE, actor, None)
             return [TableWrite(t, writes[t][0], counts[t]) for t in tables]
 
         written, snapshot = self.commit(
@@ -594,23 +599,35 @@ class Warehouse:
                 ).fetchall():
                     metrics.setdefault(build_id, {})[key] = value
             current = self._current_build_id(con, have)
+            approved = {b for b, action in self._events(con, have) if action != CANDIDATE}
+        if current is None and builds:  # no events at all: the newest build is current
+            current = builds[0]["build_id"]
+            approved = {b["build_id"] for b in builds}
         for b in builds:
             b["total_rows"] = int(b["total_rows"] or 0)
             b["metrics"] = metrics.get(b["build_id"], {})
-            b["current"] = b["build_id"] == (current or builds[0]["build_id"])
+            b["current"] = b["build_id"] == current
+            b["approved"] = b["build_id"] in approved
         return builds
 
     @staticmethod
-    def _current_build_id(con, have: set[str]) -> str | None:
-        """The build named by the newest publish/promote/rollback event (None: no events yet,
-        a warehouse from before promotion existed, so the newest build is current)."""
+    def _events(con, have: set[str]) -> list[tuple[str, str]]:
+        """(build_id, action) of every event on a kept build, newest first."""
         if "build_events" not in have:
-            return None
-        row = con.execute(
-            f"""SELECT e.build_id FROM {LAKE}.build_events e
-                JOIN {LAKE}.builds b USING (build_id) ORDER BY e.happened_at DESC LIMIT 1"""
-        ).fetchone()
-        return row[0] if row else None
+            return []
+        return con.execute(
+            f"""SELECT e.build_id, e.action FROM {LAKE}.build_events e
+                JOIN {LAKE}.builds b USING (build_id) ORDER BY e.happened_at DESC"""
+        ).fetchall()
+
+    @classmethod
+    def _current_build_id(cls, con, have: set[str]) -> str | None:
+        """The build named by the newest publish/promote/rollback event. A build published
+        with promote=False is only a candidate. No events at all: a warehouse from before
+        promotion existed, whose newest build is current (returns None)."""
+        events = cls._events(con, have)
+        current = next((b for b, action in events if action != CANDIDATE), None)
+        return current if current or not events else NO_CURRENT
 
     def resolve_build(self, build_id: str | None = None) -> dict:
         """The current build, or the one named (a unique id prefix is enough)."""
@@ -620,7 +637,14 @@ class Warehouse:
                 f"The warehouse at {self.root} has no published build yet. Run `reelreason build`."
             )
         if build_id is None:
-            return next(b for b in builds if b["current"])
+            current = next((b for b in builds if b["current"]), None)
+            if current is None:
+                raise WarehouseError(
+                    f"No build of {self.root} has been made current yet (builds are published "
+                    "with REELREASON_AUTO_PROMOTE=0): `reelreason promote <build>`, or read one "
+                    "by id with --build."
+                )
+            return current
         matches = [b for b in builds if b["build_id"].startswith(build_id)]
         if len(matches) != 1:
             known = ", ".join(b["build_id"][:8] for b in builds[:10])
@@ -650,13 +674,16 @@ class Warehouse:
         """Make the build published just before the current one current again."""
         builds = self.builds()
         current = next((i for i, b in enumerate(builds) if b["current"]), None)
-        if current is None or current + 1 >= len(builds):
+        # Back to the newest build published before the current one that was ever current:
+        # never to a candidate nobody approved.
+        earlier = [b for b in builds[current + 1 :] if b["approved"]] if current is not None else []
+        if not earlier:
             raise WarehouseError(
                 "No earlier build to roll back to"
-                + (f" (current: {builds[current]['build_id'][:8]})" if builds else "")
+                + (f" (current: {builds[current]['build_id'][:8]})" if current is not None else "")
                 + "; `reelreason builds` lists what is kept."
             )
-        target = builds[current + 1]
+        target = earlier[0]
         self.promote(target["build_id"], actor=actor, note=note, action="rollback")
         return builds[current], target
 
@@ -668,7 +695,9 @@ class Warehouse:
         files = [p for p in Path(self.data_location).rglob("*.parquet") if p.is_file()]
         return len(files), sum(p.stat().st_size for p in files)
 
-    def retain(self, keep: int, *, dry_run: bool = False, compact: bool = True) -> RetentionReport:
+    def retain(
+        self, keep: int, *, dry_run: bool = False, compact: bool = True, grace_hours: float = 24
+    ) -> RetentionReport:
         """Keep the newest `keep` builds (and the current one), forget older ones, expire the
         snapshots nothing kept needs, merge small files and delete unreferenced ones."""
         if keep < 1:
@@ -732,21 +761,42 @@ class Warehouse:
                 )
             if compact:
                 con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
-            con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
+            # Files expired or merged away are deleted only after a grace period: a query
+            # that started before retention may still be reading them.
+            if grace_hours <= 0:
+                con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
+            else:
+                con.execute(
+                    f"CALL ducklake_cleanup_old_files('{LAKE}', older_than => "
+                    f"now() - INTERVAL '{float(grace_hours) * 3600:.0f} seconds')"
+                )
         for build_id in dropped_ids:
             shutil.rmtree(self.exports_path / build_id, ignore_errors=True)
         report.files_after, report.bytes_after = self._files()
         return report
 
     def export_build(self, build_id: str | None = None, out: Path | None = None) -> Path:
-        """Plain Parquet files of every table of a build plus a manifest.json, written to a
-        temporary folder and renamed into place, so a consumer never sees half an export."""
+        """Plain Parquet files of every table of a build plus a manifest.json in
+        `<out or warehouse/exports>/<build_id>/`, written to a temporary folder and renamed
+        into place, so a consumer never sees half an export. An existing export of the same
+        build is kept; a folder of that name holding anything else is an error."""
         build = self.resolve_build(build_id)
-        dest = Path(out) if out else self.exports_path / build["build_id"]
-        if (dest / "manifest.json").exists():
-            return dest
+        dest = Path(out or self.exports_path).resolve() / build["build_id"]
+        manifest_path = dest / "manifest.json"
+        if manifest_path.exists():
+            try:
+                done = json.loads(manifest_path.read_text()).get("build_id") == build["build_id"]
+            except (OSError, ValueError):
+                done = False
+            if done:
+                return dest
+        if dest.exists():
+            raise WarehouseError(
+                f"{dest} exists and is not an export of build {build['build_id']}; "
+                "remove it or export elsewhere (--out)"
+            )
         tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}")
-        tmp.mkdir(parents=True)
+        tmp.mkdir(parents=True)  # beside dest: the final rename stays on one filesystem
         try:
             with closing(self.connect(read_only=True, snapshot=build["snapshot_id"])) as con:
                 tables = {}
@@ -766,9 +816,6 @@ class Warehouse:
                 "tables": tables,
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.parent.mkdir(parents=True, exist_ok=True)
             tmp.rename(dest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -74,6 +74,25 @@ def test_rate_limits_and_server_errors_are_retried():
     assert len(phrases) == 12 and invalid == 0 and chat.attempts == 4
 
 
+def test_a_refused_film_is_quarantined_and_an_endpoint_failure_keeps_paid_answers(tmp_path):
+    cache = KeyphraseCache(Warehouse(tmp_path / "wh"))
+    with FakeChat(script=[None, 400]) as chat:  # film 1 fine, film 2 refused (content filter)
+        found, report = generate_keyphrases(
+            _client(chat), FILMS[:3], cache, run_id="r1", concurrency=1, log=lambda m: None
+        )
+    assert report.generated == 2 and report.failed == 1
+    assert "refused this film: HTTP 400" in report.failures[FILMS[1][0]]
+    with FakeChat(script=[None, 401]) as chat:  # then the key is revoked mid-run
+        import openai
+
+        with pytest.raises(openai.AuthenticationError):
+            generate_keyphrases(
+                _client(chat), FILMS[3:], cache, run_id="r2", concurrency=1, log=lambda m: None
+            )
+    # The answer given before the failure was stored: a rerun does not pay for it again.
+    assert len(cache.lookup("fake-llm", [f[2] for f in FILMS[3:]])) == 1
+
+
 def test_validation_rules():
     ok = json.dumps({"keyphrases": grounded_phrases(FILM)})
     assert validate(ok) == grounded_phrases(FILM)
@@ -117,26 +136,31 @@ def test_retrieval_aggregates_phrases_by_max_and_sum():
     def unit(deg):
         return np.array([np.cos(np.radians(deg)), np.sin(np.radians(deg))], np.float32)
 
+    # A matches one aspect perfectly and the other badly; B matches both fairly well.
     phrase_films = ["A", "A", "B", "B", "C"]
-    phrase_texts = ["dark mood", "heist plan", "dark mood too", "funny banter", "space war"]
-    phrase_vecs = np.stack([unit(0), unit(90), unit(10), unit(60), unit(180)])
+    phrase_texts = ["dark mood", "musical numbers", "gloomy tone", "bank job", "space war"]
+    phrase_vecs = np.stack([unit(0), unit(170), unit(20), unit(70), unit(180)])
     request = ["gloomy", "robbery"]
-    request_vecs = np.stack([unit(5), unit(85)])
+    request_vecs = np.stack([unit(0), unit(90)])
+    cos = lambda deg: float(np.cos(np.radians(deg)))  # noqa: E731
 
     by_max = retrieve(request, request_vecs, phrase_films, phrase_texts, phrase_vecs, k=3)
-    # A: best per request = cos5 (dark mood), cos5 (heist plan); B: cos5, cos25; C: negative.
+    # max: A = max(cos0, cos80) = 1.0 beats B = max(cos20, cos20) = 0.94.
     assert [s.movie_id for s in by_max] == ["A", "B", "C"]
-    assert by_max[0].score == pytest.approx(np.cos(np.radians(5)))
+    assert by_max[0].score == pytest.approx(cos(0)) and by_max[1].score == pytest.approx(cos(20))
     by_sum = retrieve(
         request, request_vecs, phrase_films, phrase_texts, phrase_vecs, aggregate="sum"
     )
-    assert by_sum[0].movie_id == "A"
-    assert by_sum[0].score == pytest.approx(2 * np.cos(np.radians(5)))
-    assert by_sum[1].score == pytest.approx(np.cos(np.radians(5)) + np.cos(np.radians(25)))
-    # The explanation: which film phrase matched which request phrase.
-    explained = {(m.request_phrase, m.film_phrase) for m in by_sum[0].matches}
-    assert explained == {("gloomy", "dark mood"), ("robbery", "heist plan")}
-    assert {m.film_phrase for m in by_sum[1].matches} == {"dark mood too", "funny banter"}
+    # sum: B = cos20 + cos20 = 1.88 beats A = cos0 + cos80 = 1.17: it covers both aspects.
+    assert [s.movie_id for s in by_sum][:2] == ["B", "A"]
+    assert by_sum[0].score == pytest.approx(2 * cos(20))
+    assert by_sum[1].score == pytest.approx(cos(0) + cos(80))
+    # The explanation: which film phrase matched which request phrase, best first.
+    assert [(m.request_phrase, m.film_phrase) for m in by_sum[0].matches] == [
+        ("gloomy", "gloomy tone"),
+        ("robbery", "bank job"),
+    ]
+    assert [m.film_phrase for m in by_sum[1].matches] == ["dark mood", "musical numbers"]
     with pytest.raises(ValueError, match="aggregate"):
         retrieve(request, request_vecs, phrase_films, phrase_texts, phrase_vecs, aggregate="avg")
 
@@ -206,7 +230,8 @@ def test_keyphrase_build_against_a_local_chat_server(builder, monkeypatch):
     )
     top = con.execute(RETRIEVAL_SQL).fetchall()
     con.close()
-    assert len(top) == 10 and top[0][1] >= top[-1][1] and top[0][3]
+    assert len(top) == 10 and top[0][1] == pytest.approx(1.0)  # the phrase itself, cosine 1
+    assert top[0][3] and all(" ~ " in e for e in top[0][3])
 
     # Unchanged films: the rerun asks the model nothing.
     with FakeChat() as chat:

@@ -50,14 +50,19 @@ def test_promote_rollback_retention_and_exports(builder):
     assert [(e[0], e[1]) for e in events[-3:]] == [(b, "rollback"), (a, "rollback"), (c, "promote")]
     assert events[-1][2] == "fixed"
 
-    # A build published without promotion waits for a person.
+    # A build published without promotion waits for a person, and rollback never lands on it.
     d = _build(builder, auto_promote=False)
     assert _current(builder) == c
     assert lake.builds()[0]["build_id"] == d and not lake.builds()[0]["current"]
+    lake.promote(d)
+    lake.rollback()
+    assert _current(builder) == c
+    lake.promote(d)
 
     # Exports: one folder per build, a manifest that matches the files.
     exported = lake.exports_path / c
     manifest = json.loads((exported / "manifest.json").read_text())
+    assert lake.export_build(c) == exported  # an existing export of the same build is kept
     assert manifest["build_id"] == c
     for info in manifest["tables"].values():
         assert pq.read_metadata(exported / info["file"]).num_rows == info["rows"]
@@ -67,10 +72,10 @@ def test_promote_rollback_retention_and_exports(builder):
 
     # Retention: the newest 2 (d, c) stay; a and b go, with their exports and old files.
     ratings_of = {x: builder.query("SELECT count(*) FROM ml1m_ratings", x)[0][0] for x in (c, d)}
-    report = lake.retain(2)
+    report = lake.retain(2, grace_hours=0)
     assert report.dropped_builds == [b, a]
     assert report.expired_snapshots and report.files_after < report.files_before
-    assert [x["build_id"] for x in lake.builds()] == [d, c]
+    assert [x["build_id"] for x in lake.builds()] == [d, c] and _current(builder) == d
     assert not (lake.exports_path / a).exists() and (lake.exports_path / c).exists()
     for x in (c, d):  # what is kept reads exactly as before
         assert builder.query("SELECT count(*) FROM ml1m_ratings", x)[0][0] == ratings_of[x]
@@ -80,6 +85,29 @@ def test_promote_rollback_retention_and_exports(builder):
     e = _build(builder)
     assert _current(builder) == e
     assert builder.query(f"SELECT count(*) FROM build_tables WHERE build_id = '{e}'")[0][0] == 3
+
+
+def test_unpromoted_builds_are_never_current_on_their_own(builder):
+    a = _build(builder, auto_promote=False)
+    assert not builder.lake.builds()[0]["current"]
+    with pytest.raises(WarehouseError, match="has been made current"):
+        builder.lake.resolve_build()
+    assert builder.query("SELECT count(*) FROM ml1m_ratings", a[:8]) == [(1226,)]
+    builder.lake.promote(a)
+    assert _current(builder) == a
+
+
+def test_export_never_overwrites_a_folder_it_did_not_write(builder, tmp_path):
+    a = _build(builder)
+    target = tmp_path / "mine"
+    (target / a).mkdir(parents=True)
+    (target / a / "precious.txt").write_text("keep me")
+    with pytest.raises(WarehouseError, match="is not an export of build"):
+        builder.lake.export_build(a, target)
+    assert (target / a / "precious.txt").read_text() == "keep me"
+    other = builder.lake.export_build(a, tmp_path / "elsewhere")
+    assert other == (tmp_path / "elsewhere" / a).resolve()
+    assert (other / "manifest.json").exists() and not list(other.parent.glob(".*tmp*"))
 
 
 def test_retention_keeps_the_current_build_even_when_old(builder):
@@ -133,11 +161,12 @@ def test_cli_lists_shows_promotes_and_rolls_back(builder, monkeypatch, capsys):
     assert "ml1m_ratings,1226," in out.out and f"build {a}" in out.err
     assert cli.main(["rollback", "--note", "test"]) == 0
     assert f"current build is now {a}" in capsys.readouterr().out
-    assert cli.main(["sql", "SELECT build_id FROM build_events ORDER BY happened_at"]) == 0
+    assert cli.main(["sql", "SELECT count(*) AS n FROM ml1m_ratings"]) == 0
+    assert capsys.readouterr().out == "n\n1226\n"  # reads the rolled-back-to build
     assert cli.main(["promote", "zzzz"]) == 2
     assert "matches 0 builds" in capsys.readouterr().err
     assert cli.main(["export", b[:8], "--out", str(builder.warehouse_root / "x")]) == 0
-    assert (builder.warehouse_root / "x" / "ml1m_movies.parquet").exists()
+    assert (builder.warehouse_root / "x" / b / "ml1m_movies.parquet").exists()
     assert cli.main(["retain", "--keep", "1", "--dry-run"]) == 0
     # a is current after the rollback, so keeping 1 keeps b (newest) and a (current)
     assert "kept 2 builds, would drop 0" in capsys.readouterr().out
@@ -187,12 +216,30 @@ def test_bad_operations_settings_are_named(env, message):
         Settings.from_env(env)
 
 
-def test_catalog_passwords_never_reach_build_records():
-    settings = Settings.from_env(
-        {"REELREASON_CATALOG": "postgres:dbname=rr host=db password=hunter2 user=rr"}
-    )
-    assert "hunter2" not in json.dumps(settings.public())
-    assert "password=***" in settings.public()["catalog"]
-    with pytest.raises(WarehouseError) as err:
-        settings.lake().connect(read_only=True)
+@pytest.mark.parametrize(
+    "catalog",
+    [
+        "postgres:dbname=rr host=db password=hunter2 user=rr",
+        "postgres:dbname=rr password='hunter2 x' host=db",
+        "postgres:postgresql://rr:hunter2@db/rr",
+    ],
+)
+def test_a_password_in_the_catalog_setting_is_refused(catalog):
+    with pytest.raises(SettingsError, match="PGPASSWORD") as err:
+        Settings.from_env({"REELREASON_CATALOG": catalog})
     assert "hunter2" not in str(err.value)
+
+
+def test_catalog_strings_are_redacted_wherever_they_are_shown():
+    from reelreason.warehouse import Warehouse, redact_catalog
+
+    for catalog in [
+        "postgres:dbname=rr host=db password=hunter2 user=rr",
+        "postgres:dbname=rr password='hunter2 x' host=db",
+        "postgres:postgresql://rr:hunter2@db/rr",
+    ]:
+        assert "hunter2" not in redact_catalog(catalog)
+    lake = Warehouse("/tmp/nowhere", catalog="postgres:dbname=rr host=db. password=hunter2")
+    with pytest.raises(WarehouseError) as err:
+        lake.connect(read_only=True)
+    assert "hunter2" not in str(err.value) and "password=***" in str(err.value)

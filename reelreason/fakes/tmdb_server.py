@@ -59,6 +59,12 @@ class FakeTmdb:
     ):
         catalog = catalog if catalog is not None else json.loads(CATALOG.read_text())
         self.movies = {m["id"]: m for m in catalog["movies"]}
+        # Folded names once, not per request: a 40k-film catalogue is searched thousands of
+        # times by a full-scale build.
+        self._names = [
+            (m, [n for n in {_fold(m["title"]), _fold(m.get("original_title") or "")} if n])
+            for m in self.movies.values()
+        ]
         self.tv = catalog.get("tv", [])
         self.api_key, self.token = api_key, token
         self.latency = latency
@@ -176,9 +182,8 @@ class FakeTmdb:
         words = _fold(query.get("query", ""))
         year = query.get("year") or query.get("primary_release_year")
         hits = []
-        for m in self.movies.values():
-            names = {_fold(m["title"]), _fold(m.get("original_title") or "")}
-            if not words or not any(words in n for n in names if n):
+        for m, names in self._names:
+            if not words or not any(words in n for n in names):
                 continue
             if year and str(_year(m.get("release_date"))) != str(year):
                 continue

@@ -113,7 +113,8 @@ def overlong_lines(path: Path, limit: int = MAX_LINE_BYTES) -> dict[int, int]:
             if not len(ends):
                 current += len(chunk)
                 continue
-            lengths = np.diff(ends, prepend=-1)  # bytes of each line ending in this chunk
+            # content bytes of each line ending in this chunk (its "\n" not counted)
+            lengths = np.diff(ends, prepend=-1) - 1
             lengths[0] += current
             for i in np.flatnonzero(lengths > limit):
                 found[line_no + int(i)] = int(lengths[i])
@@ -253,8 +254,8 @@ def read_lines_at(path: Path, wanted: set[int], encoding: str = "utf-8") -> dict
         return found
     last = max(wanted)
     with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if number in wanted:
+        for number, raw, _ in bounded_lines(f):
+            if number in wanted and raw is not None:
                 found[number] = raw.rstrip(b"\r\n").decode(encoding, errors="replace")
             if number >= last:
                 break
@@ -288,8 +289,8 @@ def quarantine_where(
     line_of: dict[int, int] = {}
     with open(path, "rb") as f:
         kept_index = -1
-        for number, raw in enumerate(f, start=1):
-            if (header and number == 1) or number in skipped or not raw.rstrip(b"\r\n"):
+        for number, raw, _ in bounded_lines(f):  # an overlong line is in `skipped` anyway
+            if (header and number == 1) or number in skipped or not (raw or b"").strip(b"\r\n"):
                 continue
             kept_index += 1
             if kept_index in ordinals:
