@@ -65,6 +65,14 @@ class FakeTmdb:
             (m, [n for n in {_fold(m["title"]), _fold(m.get("original_title") or "")} if n])
             for m in self.movies.values()
         ]
+        self._by_word: dict[str, set[int]] = {}
+        for i, (_, names) in enumerate(self._names):
+            for word in {w for n in names for w in n.split()}:
+                self._by_word.setdefault(word, set()).add(i)
+        self._by_imdb: dict[str, list[dict]] = {}
+        for m in self.movies.values():
+            if m.get("imdb_id"):
+                self._by_imdb.setdefault(m["imdb_id"], []).append(m)
         self.tv = catalog.get("tv", [])
         self.api_key, self.token = api_key, token
         self.latency = latency
@@ -165,7 +173,7 @@ class FakeTmdb:
             imdb = m.group(1)
             return 200, {
                 "movie_results": [
-                    self.search_result(x) for x in self.movies.values() if x.get("imdb_id") == imdb
+                    self.search_result(x) for x in self._by_imdb.get(imdb, [])
                 ],
                 "person_results": [],
                 "tv_results": [self.tv_result(x) for x in self.tv if x.get("imdb_id") == imdb],
@@ -182,8 +190,13 @@ class FakeTmdb:
         words = _fold(query.get("query", ""))
         year = query.get("year") or query.get("primary_release_year")
         hits = []
-        for m, names in self._names:
-            if not words or not any(words in n for n in names):
+        # Films having every whole word of the query, then TMDB-like substring matching on
+        # those (a query word that is only part of a title word does not match here).
+        tokens = words.split()
+        ids = set.intersection(*(self._by_word.get(t, set()) for t in tokens)) if tokens else ()
+        for i in sorted(ids):
+            m, names = self._names[i]
+            if not any(words in n for n in names):
                 continue
             if year and str(_year(m.get("release_date"))) != str(year):
                 continue
