@@ -357,6 +357,39 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
     return _asset
 
 
+def rating_parts(films: pa.Table, likes: pa.Table, dim: int, min_likes: int):
+    """Per user: normalise(mean of liked films' vectors) when they have >= min_likes likes,
+    and every user's like count. One sparse (users x films) @ (films x dim) product: the
+    full MovieLens + MovieTweetings likes (~1M) never become Python lists of vectors."""
+    import pyarrow.compute as pc
+    from scipy import sparse
+
+    if likes.num_rows == 0:
+        return {}, {}
+    matrix = (
+        films.column("vector").combine_chunks().flatten().to_numpy().reshape(-1, dim)
+        if films.num_rows
+        else np.zeros((0, dim), np.float32)
+    )
+    users = pc.dictionary_encode(likes.column("user_id").combine_chunks())
+    user_index = users.indices.to_numpy()
+    names = users.dictionary.to_pylist()
+    film_index = likes.column("film_index").to_numpy()
+    liked = sparse.csr_matrix(
+        (np.ones(len(user_index), np.float32), (user_index, film_index)),
+        shape=(len(names), len(matrix)),
+    )
+    sums = np.asarray(liked @ matrix, dtype=np.float32)
+    counts = np.asarray(liked.sum(axis=1)).ravel().astype(int)
+    n_liked = dict(zip(names, counts.tolist(), strict=True))
+    parts = {
+        u: (normalize(sums[i] / counts[i]), int(counts[i]))
+        for i, u in enumerate(names)
+        if counts[i] >= min_likes
+    }
+    return parts, n_liked
+
+
 def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
     table = f"user_embeddings_{name}"
 
@@ -383,18 +416,18 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
             return write_skipped(context, warehouse, table, schema, skipped)
         alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes
         with warehouse.lake.session() as con:
-            liked = con.execute(
-                f"""SELECT l.user_id, list(e.vector) FROM user_likes l
-                    JOIN movie_embeddings_{name} e USING (movie_id)
-                    WHERE e.vector IS NOT NULL GROUP BY l.user_id ORDER BY l.user_id"""
-            ).fetchall()
+            films = con.execute(
+                f"""SELECT vector FROM movie_embeddings_{name}
+                    WHERE vector IS NOT NULL ORDER BY movie_id"""
+            ).to_arrow_table()
+            likes = con.execute(
+                f"""SELECT l.user_id, e.film_index FROM user_likes l JOIN (
+                        SELECT movie_id, row_number() OVER (ORDER BY movie_id) - 1 AS film_index
+                        FROM movie_embeddings_{name} WHERE vector IS NOT NULL) e
+                    USING (movie_id)"""
+            ).to_arrow_table()
             texts = dict(con.execute("SELECT user_id, text FROM user_texts").fetchall())
-        rating_part = {
-            u: (normalize(np.asarray(vs, np.float32).mean(axis=0)), len(vs))
-            for u, vs in liked
-            if len(vs) >= min_likes
-        }
-        n_liked = {u: len(vs) for u, vs in liked}
+        rating_part, n_liked = rating_parts(films, likes, backend.dim, min_likes)
         text_part, tokens, report = embed_long_texts(
             backend, texts, EmbeddingCache(warehouse.lake), run_id=context.run.run_id
         )

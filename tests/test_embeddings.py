@@ -224,3 +224,19 @@ def test_likes_and_texts_follow_their_rules(sample_build):
     assert liked == {
         (u, m) for u, m in q("SELECT user_id, movie_id FROM user_likes WHERE source = 'ccpe'")
     }
+
+
+def test_rating_parts_are_the_normalised_mean_of_liked_films():
+    import pyarrow as pa
+
+    from assets.embeddings import rating_parts
+    from reelreason.embeddings import normalize
+
+    films = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    table = pa.table({"vector": pa.array(films.tolist(), pa.list_(pa.float32()))})
+    likes = pa.table({"user_id": ["a", "a", "b", "a", "b", "c"], "film_index": [0, 1, 1, 4, 2, 3]})
+    parts, n_liked = rating_parts(table, likes, dim=4, min_likes=2)
+    assert n_liked == {"a": 3, "b": 2, "c": 1} and set(parts) == {"a", "b"}
+    np.testing.assert_allclose(parts["a"][0], normalize(films[[0, 1, 4]].mean(axis=0)), rtol=1e-5)
+    np.testing.assert_allclose(parts["b"][0], normalize(films[[1, 2]].mean(axis=0)), rtol=1e-5)
+    assert parts["a"][1] == 3

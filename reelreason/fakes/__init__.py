@@ -14,6 +14,9 @@ def serve(handle: Callable[[BaseHTTPRequestHandler], None]) -> ThreadingHTTPServ
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as separate small writes: without TCP_NODELAY, Nagle's
+        # algorithm and delayed ACKs add ~40 ms to every keep-alive request.
+        disable_nagle_algorithm = True
 
         def do_GET(self):  # noqa: N802 - http.server API
             handle(self)
