@@ -172,9 +172,7 @@ class FakeTmdb:
         if m := re.fullmatch(r"/find/([^/]+)", path):
             imdb = m.group(1)
             return 200, {
-                "movie_results": [
-                    self.search_result(x) for x in self._by_imdb.get(imdb, [])
-                ],
+                "movie_results": [self.search_result(x) for x in self._by_imdb.get(imdb, [])],
                 "person_results": [],
                 "tv_results": [self.tv_result(x) for x in self.tv if x.get("imdb_id") == imdb],
                 "tv_episode_results": [],
