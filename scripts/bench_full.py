@@ -338,7 +338,8 @@ def main() -> None:
     )
     print(
         f"| 1% change re-embeds only the changed films | {n_changed:,} films changed; "
-        f"texts embedded: {json.dumps(misses)} | {embedded_changed == n_changed} |"
+        f"texts embedded: {json.dumps(misses)} (changed catalogue entries no source uses "
+        f"are not embedded) | {0 < embedded_changed <= n_changed} |"
     )
     print(
         "\nTMDB requests: "
