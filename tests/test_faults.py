@@ -275,24 +275,8 @@ _GOOD_LINE = (
 
 def test_a_huge_line_in_jsonl_is_quarantined_in_bounded_memory(tmp_path):
     path = tmp_path / "train_data.jsonl"
-    good = {
-        "conversationId": "1",
-        "initiatorWorkerId": 1,
-        "respondentWorkerId": 2,
-        "messages": [{"messageId": 1, "text": "hi", "senderWorkerId": 1, "timeOffset": 0}],
-        "movieMentions": {},
-        "initiatorQuestions": {},
-        "respondentQuestions": {},
-    }
-    with open(path, "wb") as f:
-        f.write((json.dumps(good) + "\n").encode())
-    with open(path, "ab") as f:
-        f.write(b'{"conversationId": "')
-        chunk = b"x" * (1 << 20)
-        for _ in range(HUGE // len(chunk)):
-            f.write(chunk)
-        f.write(b'"}\n')
-        f.write((json.dumps({**good, "conversationId": "3"}) + "\n").encode())
+    last = _GOOD_LINE.replace('"conversationId": "1"', '"conversationId": "3"')
+    _huge_line_file(path, _GOOD_LINE.encode() + b'{"conversationId": "', b'"}\n' + last.encode())
     code, output, peak_mb = _peak_rss_mb_of(
         "from pathlib import Path; from reelreason.parse.redial import parse_conversations\n"
         f"p = parse_conversations({{'train': (Path({str(path)!r}), 'train_data.jsonl')}})\n"

@@ -39,6 +39,28 @@ def stop(server: ThreadingHTTPServer | None) -> None:
         server.server_close()
 
 
+class LocalService:
+    """Lifecycle shared by the fake services: `with Fake() as s:` serves `s._handle` on a
+    free 127.0.0.1 port; `base_url` is that address plus the API's path prefix."""
+
+    path_prefix = ""
+    _server: ThreadingHTTPServer | None = None
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._server = serve(self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        stop(self._server)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path_prefix}"
+
+
 def send_json(h: BaseHTTPRequestHandler, status: int, body: dict, headers: dict | None = None):
     """Answer with a JSON body; a client that already hung up (timeout) gets nothing."""
     data = json.dumps(body).encode()

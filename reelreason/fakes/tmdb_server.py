@@ -16,11 +16,11 @@ import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from reelreason.fakes import send_json, serve, stop
+from reelreason.fakes import LocalService, send_json
 
 CATALOG = Path(__file__).resolve().parents[2] / "sample" / "tmdb" / "catalog.json"
 
@@ -47,7 +47,9 @@ def _year(date: str | None) -> int | None:
     return int(date[:4]) if date and len(date) >= 4 and date[:4].isdigit() else None
 
 
-class FakeTmdb:
+class FakeTmdb(LocalService):
+    path_prefix = "/3"
+
     def __init__(
         self,
         catalog: dict | None = None,
@@ -81,20 +83,6 @@ class FakeTmdb:
         self._lock = threading.Lock()
         self.log: list[tuple[str, int]] = []  # (path?query without credentials, status)
         self.auth_seen: Counter = Counter()  # "bearer" / "api_key" / "none"
-        self._server: ThreadingHTTPServer | None = None
-
-    # --- lifecycle -----------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeTmdb:
-        self._server = serve(self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        stop(self._server)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/3"
 
     @property
     def request_count(self) -> int:
