@@ -7,6 +7,7 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
+from assets.incremental import Step
 from assets.publishing import write_parsed
 from pipelines.resources import (
     EmbeddingSettings,
@@ -34,6 +35,8 @@ from reelreason.users import (
 
 GROUP = "embeddings"
 BACKENDS = ("st", "openai")
+# The resource that configures each backend (what its vectors depend on).
+BACKEND_RESOURCE = {"st": "sentence_model", "openai": "openai_embeddings"}
 PREFERENCES_SCHEMA = pa.schema(
     [
         ("user_id", pa.string()),
@@ -69,6 +72,7 @@ def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
                 "inspired_utterances",
                 "inspired_dialogs",
                 "ccpe_segments",
+                "ccpe_utterances",
                 "goemotions_texts",
                 "goemotions_emotions",
             ],
@@ -81,7 +85,7 @@ def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
             "ccpe_preferences",
             group_name=GROUP,
             kinds={"python", "pandera"},
-            deps=["ccpe_segments", "movie_xref"],
+            deps=["ccpe_segments", "ccpe_utterances", "movie_xref", "goemotions_texts"],
             description="Every CCPE preference span on a film with its predicted "
             "polarity (P(positive)), the evidence behind CCPE likes.",
         ),
@@ -94,9 +98,13 @@ def user_likes_tables(
     sentence_model: SentenceTransformerResource,
 ):
     run_id = context.run.run_id
+    step = Step(context, warehouse)
+    if step.reusable():
+        yield from step.reused()
+        return
     backend = sentence_model.backend(context.log)
     cache = EmbeddingCache(warehouse.lake)
-    with warehouse.lake.session() as con:
+    with step.session() as con:
         ratings = rating_likes(con)
         dialogues = dialogue_likes(con)
         spans = ccpe_preference_spans(con)
@@ -139,7 +147,7 @@ def user_likes_tables(
         [ratings, dialogues, pa.Table.from_pylist(ccpe_rows, schema=LIKES_SCHEMA)]
     )
     # One like per (user, film): the earliest evidence.
-    with warehouse.lake.session() as con:
+    with step.session() as con:
         con.register("all_likes", likes)
         likes = (
             con.execute(
@@ -161,7 +169,7 @@ def user_likes_tables(
         }
     )
     per_source = Counter(likes.column("source").to_pylist())
-    for result in write_parsed(context, warehouse, parsed, source="users"):
+    for result in write_parsed(context, warehouse, parsed, source="users", step=step):
         extra = {}
         if result.asset_key == dg.AssetKey("user_likes"):
             users = len(set(likes.column("user_id").to_pylist()))
@@ -175,7 +183,9 @@ def user_likes_tables(
                 "read_as_positive": sum(1 for r in prefs if r["liked"]),
             }
         yield dg.MaterializeResult(
-            asset_key=result.asset_key, metadata={**result.metadata, **extra}
+            asset_key=result.asset_key,
+            metadata={**result.metadata, **extra},
+            data_version=result.data_version,
         )
 
 
@@ -190,9 +200,14 @@ def user_likes_tables(
 def user_texts_table(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    with warehouse.lake.session() as con:
+    step = Step(context, warehouse)
+    if step.reusable():
+        return step.reused()[0]
+    with step.session() as con:
         table = user_texts(con)
-    (result,) = write_parsed(context, warehouse, Parsed({"user_texts": table}), source="users")
+    (result,) = write_parsed(
+        context, warehouse, Parsed({"user_texts": table}), source="users", step=step
+    )
     return result
 
 
@@ -224,13 +239,15 @@ def backend_for(name: str, context, sentence_model, openai_embeddings):
     return (None, reason) if reason else (openai_embeddings.backend(context.log), None)
 
 
-def write_skipped(context, warehouse, table: str, schema: pa.Schema, reason: str):
+def write_skipped(context, warehouse, table: str, schema: pa.Schema, reason: str, step=None):
     """An explicit skip: an empty table, and the reason on the asset page."""
     context.log.warning(reason)
     (result,) = write_parsed(
-        context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings"
+        context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings", step=step
     )
-    return dg.MaterializeResult(metadata={**result.metadata, "status": reason})
+    return dg.MaterializeResult(
+        metadata={**result.metadata, "status": reason}, data_version=result.data_version
+    )
 
 
 def _fixed_view(warehouse: WarehouseResource, table: str, key: str, dim: int, run_id: str):
@@ -252,8 +269,29 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
     executor; each fills the shared content-addressed cache) -> write (all cache hits)."""
     table = f"movie_embeddings_{name}"
 
-    @dg.op(name=f"{table}__plan", ins={"movie_texts": dg.In(dg.Nothing)}, out=dg.DynamicOut(int))
-    def plan(context: dg.OpExecutionContext, embedding_settings: EmbeddingSettings):
+    def step_for(context, warehouse) -> Step:
+        return Step(
+            context,
+            warehouse,
+            tables=[table],
+            upstream=["movie_texts"],
+            resource_keys=[BACKEND_RESOURCE[name]],
+        )
+
+    @dg.op(
+        name=f"{table}__plan",
+        ins={"movie_texts": dg.In(dg.Nothing)},
+        out=dg.DynamicOut(int),
+    )
+    def plan(
+        context: dg.OpExecutionContext,
+        embedding_settings: EmbeddingSettings,
+        warehouse: WarehouseResource,
+        sentence_model: SentenceTransformerResource,  # configure the backend: inputs to reuse
+        openai_embeddings: OpenAIEmbeddingResource,
+    ):
+        if step_for(context, warehouse).reusable():
+            return  # no shard steps: the write step reuses the table
         for shard in range(embedding_settings.shards):
             yield dg.DynamicOutput(shard, mapping_key=f"shard_{shard}")
 
@@ -294,13 +332,17 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
         sentence_model: SentenceTransformerResource,
         openai_embeddings: OpenAIEmbeddingResource,
     ) -> None:
+        step = step_for(context, warehouse)
+        if step.reusable():
+            context.add_output_metadata(dict(step.reused()[0].metadata))
+            return
         backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=False)
         if backend is None:
-            result = write_skipped(context, warehouse, table, schema, skipped)
+            result = write_skipped(context, warehouse, table, schema, skipped, step)
             context.add_output_metadata(dict(result.metadata))
             return
-        with warehouse.lake.session() as con:
+        with step.session() as con:
             films = con.execute(
                 "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
             ).fetchall()
@@ -323,7 +365,9 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
             },
             schema=schema,
         )
-        (result,) = write_parsed(context, warehouse, Parsed({table: data}), source="embeddings")
+        (result,) = write_parsed(
+            context, warehouse, Parsed({table: data}), source="embeddings", step=step
+        )
         _fixed_view(warehouse, table, "movie_id", backend.dim, context.run.run_id)
         totals = Counter()
         for report in shard_reports:
@@ -410,12 +454,17 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
         openai_embeddings: OpenAIEmbeddingResource,
         embedding_settings: EmbeddingSettings,
     ) -> dg.MaterializeResult:
+        step = Step(
+            context, warehouse, resource_keys=[BACKEND_RESOURCE[name], "embedding_settings"]
+        )
+        if step.reusable():
+            return step.reused()[0]
         backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=True)
         if backend is None:
-            return write_skipped(context, warehouse, table, schema, skipped)
+            return write_skipped(context, warehouse, table, schema, skipped, step)
         alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes
-        with warehouse.lake.session() as con:
+        with step.session() as con:
             films = con.execute(
                 f"""SELECT vector FROM movie_embeddings_{name}
                     WHERE vector IS NOT NULL ORDER BY movie_id"""
@@ -456,10 +505,13 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
             },
             schema=schema,
         )
-        (result,) = write_parsed(context, warehouse, Parsed({table: data}), source="embeddings")
+        (result,) = write_parsed(
+            context, warehouse, Parsed({table: data}), source="embeddings", step=step
+        )
         _fixed_view(warehouse, table, "user_id", backend.dim, context.run.run_id)
         too_few = sum(1 for u, n in n_liked.items() if n < min_likes)
         return dg.MaterializeResult(
+            data_version=result.data_version,
             metadata={
                 **result.metadata,
                 "model": backend.model,
@@ -468,7 +520,7 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
                 "users_by_parts": dg.MetadataValue.json(dict(parts_count)),
                 "users_below_min_likes": too_few,
                 **report.as_metadata(),
-            }
+            },
         )
 
     return _asset

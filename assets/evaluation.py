@@ -8,6 +8,7 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
+from assets.incremental import Step
 from assets.publishing import write_parsed
 from pipelines.resources import (
     EmbeddingSettings,
@@ -129,6 +130,12 @@ def _summaries(build_id, embedding, model, segment, per_method, seed) -> list[di
         "goemotions_texts",
         "goemotions_emotions",
         "keyphrase_embeddings_st",
+        # what users have already seen, never recommended back (SEEN_SQL)
+        "ml1m_ratings",
+        "movietweetings_ratings",
+        "redial_mentions",
+        "inspired_utterances",
+        "ccpe_segments",
     ],
     description="Per embedding model and source: leave-last-out HR@10, NDCG@10, MRR@10 and "
     "Recall@50 with 95% bootstrap intervals, next to popularity (training part only) and "
@@ -144,11 +151,14 @@ def eval_results(
     embedding_settings: EmbeddingSettings,
     evaluation_settings: EvaluationSettings,
 ) -> dg.MaterializeResult:
+    step = Step(context, warehouse)
+    if step.reusable():
+        return step.reused()[0]
     build_id, seed = context.run.run_id, evaluation_settings.seed
     cache = EmbeddingCache(warehouse.lake)
     rows: list[dict] = []
     plots: dict[str, bytes] = {}
-    with warehouse.lake.session() as con:
+    with step.session() as con:
         likes = con.execute("SELECT user_id, source, movie_id, position FROM user_likes").fetchall()
         seen_rows = con.execute(SEEN_SQL).fetchall()
         texts = dict(con.execute("SELECT user_id, text FROM user_texts").fetchall())
@@ -295,19 +305,20 @@ def eval_results(
         context.log.info("no keyphrase embeddings in this build: keyphrase retrieval not evaluated")
     table = pa.Table.from_pylist(rows, schema=EVAL_SCHEMA)
     (result,) = write_parsed(
-        context, warehouse, Parsed({"eval_results": table}), source="evaluation"
+        context, warehouse, Parsed({"eval_results": table}), source="evaluation", step=step
     )
     plot_dir = Path(warehouse.root) / "plots" / build_id
     plot_dir.mkdir(parents=True, exist_ok=True)
     for key, png in plots.items():
         (plot_dir / f"{key}.png").write_bytes(png)
     return dg.MaterializeResult(
+        data_version=result.data_version,
         metadata={
             **result.metadata,
             "summary": dg.MetadataValue.md(_summary_markdown(rows)),
             "plots_folder": dg.MetadataValue.path(str(plot_dir)),
             **{k: dg.MetadataValue.md(markdown_image(v, k)) for k, v in plots.items()},
-        }
+        },
     )
 
 
@@ -450,8 +461,12 @@ def emotion_profiles(
     sentence_model: SentenceTransformerResource,
     openai_embeddings: OpenAIEmbeddingResource,
 ):
+    step = Step(context, warehouse)
+    if step.reusable():
+        yield from step.reused()
+        return
     cache = EmbeddingCache(warehouse.lake)
-    with warehouse.lake.session() as con:
+    with step.session() as con:
         go = con.execute(
             "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
         ).fetchall()
@@ -502,7 +517,11 @@ def emotion_profiles(
         )
         table = pa.Table.from_pylist(tables[kind], schema=schema)
         yield from write_parsed(
-            context, warehouse, Parsed({f"{kind}_emotions": table}), source="evaluation"
+            context,
+            warehouse,
+            Parsed({f"{kind}_emotions": table}),
+            source="evaluation",
+            step=step,
         )
 
 

@@ -1,11 +1,14 @@
 """Movie resolution: cross-source crosswalk, TMDB details, one canonical movie table, texts."""
 
+import functools
+import hashlib
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 
+from assets.incremental import Step
 from assets.publishing import write_parsed
 from assets.staging import STAGING_TABLES
 from pipelines.resources import TmdbResource, WarehouseResource
@@ -106,6 +109,27 @@ def _report_metadata(report: FetchReport, reason: str | None) -> dict:
     }
 
 
+@functools.cache
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _tmdb_step(context, tmdb: TmdbResource, warehouse: WarehouseResource) -> Step:
+    """A TMDB-backed step: the pre-seeded answers are an input too."""
+    seed = Path(tmdb.seed_file) if tmdb.seed_file else None
+    extra = {}
+    if seed is not None and seed.is_file():
+        st = seed.stat()
+        extra["tmdb_seed_sha256"] = _file_sha256(str(seed), st.st_size, st.st_mtime_ns)
+    return Step(context, warehouse, extra=extra)
+
+
+def _record_freshness(step: Step, report: FetchReport, cache: ResponseCache, client) -> None:
+    """With a client, cached answers older than the TTL are asked again: so must a rerun."""
+    if client is not None and report.oldest_used is not None:
+        step.expire_at(report.oldest_used + cache.ttl)
+
+
 def _tmdb_edge(context, tmdb: TmdbResource, warehouse: WarehouseResource):
     """(response cache, pre-seeded when the profile ships answers; client or None; reason)."""
     cache = ResponseCache(warehouse.lake, ttl_days=tmdb.ttl_days)
@@ -126,11 +150,14 @@ def movie_xref(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
 ) -> dg.MaterializeResult:
     run_id = context.run.run_id
+    step = _tmdb_step(context, tmdb, warehouse)
+    if step.reusable():
+        return step.reused()[0]
     cache, client, reason = _tmdb_edge(context, tmdb, warehouse)
     if reason:
         context.log.warning(reason)
     report = FetchReport()
-    with warehouse.lake.session() as con:
+    with step.session() as con:
         refs, _ = gather_references(con)
     context.log.info(f"resolving {len(refs):,} film references from {len(SOURCE_ORDER)} sources")
     resolver = Resolver(
@@ -162,7 +189,10 @@ def movie_xref(
         for m in matches
     ]
     table = pa.Table.from_pylist(rows, schema=XREF_SCHEMA)
-    (result,) = write_parsed(context, warehouse, Parsed({"movie_xref": table}), source="movies")
+    _record_freshness(step, report, cache, client)
+    (result,) = write_parsed(
+        context, warehouse, Parsed({"movie_xref": table}), source="movies", step=step
+    )
     coverage = ["| source | references | resolved to TMDB | share |", "|---|---|---|---|"]
     for source in SOURCE_ORDER:
         n = sum(1 for m in matches if m.ref.source == source)
@@ -171,13 +201,14 @@ def movie_xref(
             coverage.append(f"| {source} | {n} | {hit} | {hit / n:.0%} |")
     methods = Counter(m.method for m in matches)
     return dg.MaterializeResult(
+        data_version=result.data_version,
         metadata={
             **result.metadata,
             "coverage": dg.MetadataValue.md("\n".join(coverage)),
             "match_methods": dg.MetadataValue.json(dict(methods.most_common())),
             "unresolved": methods.get("unresolved", 0),
             **_report_metadata(report, reason),
-        }
+        },
     )
 
 
@@ -193,8 +224,11 @@ def tmdb_movies(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
 ) -> dg.MaterializeResult:
     run_id = context.run.run_id
+    step = _tmdb_step(context, tmdb, warehouse)
+    if step.reusable():
+        return step.reused()[0]
     cache, client, reason = _tmdb_edge(context, tmdb, warehouse)
-    with warehouse.lake.session() as con:
+    with step.session() as con:
         ids = [
             r[0]
             for r in con.execute(
@@ -218,15 +252,19 @@ def tmdb_movies(
         elif resp is not None:
             not_found.append(i)
     table = pa.Table.from_pylist(rows, schema=TMDB_MOVIES_SCHEMA)
-    (result,) = write_parsed(context, warehouse, Parsed({"tmdb_movies": table}), source="tmdb")
+    _record_freshness(step, report, cache, client)
+    (result,) = write_parsed(
+        context, warehouse, Parsed({"tmdb_movies": table}), source="tmdb", step=step
+    )
     return dg.MaterializeResult(
+        data_version=result.data_version,
         metadata={
             **result.metadata,
             "resolved_films": len(ids),
             "details_missing": len(ids) - len(rows),
             "tmdb_not_found": dg.MetadataValue.json(not_found[:50]),
             **_report_metadata(report, reason),
-        }
+        },
     )
 
 
@@ -236,7 +274,7 @@ def tmdb_movies(
             "movies",
             group_name=GROUP,
             kinds={"python", "pandera"},
-            deps=[movie_xref, tmdb_movies],
+            deps=[movie_xref, tmdb_movies, *STAGING_TABLES],
             description="One row per film: TMDB id when resolved, else a stable "
             "`local:` surrogate; best value per field by a documented precedence; "
             "unified genres; which sources know it and how often.",
@@ -245,7 +283,7 @@ def tmdb_movies(
             "movie_merge_review",
             group_name=GROUP,
             kinds={"python", "pandera"},
-            deps=[movie_xref, tmdb_movies],
+            deps=[movie_xref, tmdb_movies, *STAGING_TABLES],
             description="Suspicious merges to review: one TMDB id whose sources' years "
             "differ by more than 1.",
         ),
@@ -253,7 +291,11 @@ def tmdb_movies(
     can_subset=False,
 )
 def movies_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    with warehouse.lake.session() as con:
+    step = Step(context, warehouse)
+    if step.reusable():
+        yield from step.reused()
+        return
+    with step.session() as con:
         refs, attrs = gather_references(con)
         xref = {
             (s, i): (mid, tmdb_id)
@@ -275,12 +317,13 @@ def movies_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "movie_merge_review": pa.Table.from_pylist(review, schema=REVIEW_SCHEMA),
         }
     )
-    for result in write_parsed(context, warehouse, parsed, source="movies"):
+    for result in write_parsed(context, warehouse, parsed, source="movies", step=step):
         if result.asset_key == dg.AssetKey("movies"):
             enriched = sum(1 for m in movies if m["enriched"])
             by_source = Counter(s for m in movies for s in m["sources"])
             result = dg.MaterializeResult(
                 asset_key=result.asset_key,
+                data_version=result.data_version,
                 metadata={
                     **result.metadata,
                     "enriched_films": enriched,
@@ -301,7 +344,10 @@ def movies_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 def movie_texts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    with warehouse.lake.session() as con:
+    step = Step(context, warehouse)
+    if step.reusable():
+        return step.reused()[0]
+    with step.session() as con:
         films = con.execute("FROM movies ORDER BY movie_id").to_arrow_table().to_pylist()
     rows = []
     for f in films:
@@ -326,15 +372,18 @@ def movie_texts(
             }
         )
     table = pa.Table.from_pylist(rows, schema=TEXTS_SCHEMA)
-    (result,) = write_parsed(context, warehouse, Parsed({"movie_texts": table}), source="movies")
+    (result,) = write_parsed(
+        context, warehouse, Parsed({"movie_texts": table}), source="movies", step=step
+    )
     tokens = [r["n_tokens_est"] for r in rows] or [0]
     return dg.MaterializeResult(
+        data_version=result.data_version,
         metadata={
             **result.metadata,
             "tokens_est_total": sum(tokens),
             "tokens_est_max": max(tokens),
             "example": dg.MetadataValue.md(rows[0]["text"] if rows else "_(none)_"),
-        }
+        },
     )
 
 

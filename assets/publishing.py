@@ -47,8 +47,10 @@ def write_parsed(
     parsed: Parsed,
     *,
     source: str,
+    step=None,
 ) -> Iterator[dg.MaterializeResult]:
-    """Write every table of `parsed` (one snapshot each) and yield its materialization."""
+    """Write every table of `parsed` (one snapshot each) and yield its materialization.
+    `step` (assets.incremental.Step) records what the tables were computed from."""
     unbalanced = [a for a in parsed.accounts if not a.balanced]
     if unbalanced:  # a parser bug: rows would vanish without a trace, so stop here
         raise RuntimeError(
@@ -62,7 +64,12 @@ def write_parsed(
     for name, table in parsed.tables.items():
         quarantine = parsed.quarantine_table(name)
         write = warehouse.write_table(
-            name, table, run_id=context.run.run_id, source=source, quarantine=quarantine
+            name,
+            table,
+            run_id=context.run.run_id,
+            source=source,
+            quarantine=quarantine,
+            lineage=step.lineage() if step is not None else None,
         )
         context.log.info(
             f"{name}: {table.num_rows:,} rows written (snapshot {write.snapshot_id}), "
@@ -84,4 +91,10 @@ def write_parsed(
                 metadata[f"note_{key}"] = (
                     value if isinstance(value, (int, float, str)) else dg.MetadataValue.json(value)
                 )
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(name), metadata=metadata)
+        if step is not None and not step.complete:
+            metadata["incomplete"] = step.incomplete_reason
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(name),
+            metadata=metadata,
+            data_version=dg.DataVersion(write.content_sha256),
+        )

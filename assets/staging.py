@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from assets.incremental import Step
 from assets.publishing import write_parsed
 from pipelines.resources import RawFilesResource, WarehouseResource
 from reelreason.download import RawDataError
@@ -59,6 +60,9 @@ def single_table_asset(
     def _asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
     ) -> dg.MaterializeResult:
+        step = Step(context, warehouse, raw_paths=[rel_path])
+        if step.reusable():
+            return step.reused()[0]
         path = raw_files.locate(rel_path) if optional else require(raw_files, rel_path)
         if path is None:
             context.log.warning(f"{rel_path} not supplied (optional): {name} is empty")
@@ -67,7 +71,7 @@ def single_table_asset(
             context.log.info(f"parsing {path}")
             with duckdb.connect() as con:
                 parsed = parse(con, path, rel_path)
-        (result,) = write_parsed(context, warehouse, parsed, source=source)
+        (result,) = write_parsed(context, warehouse, parsed, source=source, step=step)
         return result
 
     return _asset
@@ -161,13 +165,17 @@ inspired_movies = single_table_asset(
 def inspired_dialog_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
 ):
+    step = Step(context, warehouse)
+    if step.reusable():
+        yield from step.reused()
+        return
     files = {
         s: (require(raw_files, f"inspired/{s}.tsv"), f"inspired/{s}.tsv")
         for s in ("train", "dev", "test")
     }
     with duckdb.connect() as con:
         parsed = inspired.parse_dialogs(con, files)
-    yield from write_parsed(context, warehouse, parsed, source="inspired")
+    yield from write_parsed(context, warehouse, parsed, source="inspired", step=step)
 
 
 @dg.multi_asset(
@@ -197,11 +205,16 @@ def inspired_dialog_tables(
 def redial_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
 ):
+    step = Step(context, warehouse)
+    if step.reusable():
+        yield from step.reused()
+        return
     files = {
         s: (require(raw_files, f"redial/{s}_data.jsonl"), f"redial/{s}_data.jsonl")
         for s in ("train", "test")
     }
-    yield from write_parsed(context, warehouse, redial.parse_conversations(files), source="redial")
+    parsed = redial.parse_conversations(files)
+    yield from write_parsed(context, warehouse, parsed, source="redial", step=step)
 
 
 @dg.asset(
@@ -214,6 +227,9 @@ def redial_tables(
 def redial_movies(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
 ) -> dg.MaterializeResult:
+    step = Step(context, warehouse)
+    if step.reusable():
+        return step.reused()[0]
     path = raw_files.locate("redial/movies_with_mentions.csv")
     if path is None:
         context.log.warning("redial/movies_with_mentions.csv not supplied: redial_movies is empty")
@@ -230,7 +246,7 @@ def redial_movies(
     else:
         with duckdb.connect() as con:
             parsed = redial.parse_movies_with_mentions(con, path, "redial/movies_with_mentions.csv")
-    (result,) = write_parsed(context, warehouse, parsed, source="redial")
+    (result,) = write_parsed(context, warehouse, parsed, source="redial", step=step)
     return result
 
 
@@ -255,8 +271,12 @@ def redial_movies(
 def ccpe_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
 ):
+    step = Step(context, warehouse)
+    if step.reusable():
+        yield from step.reused()
+        return
     parsed = ccpe.parse(require(raw_files, "ccpe/data.json"), "ccpe/data.json")
-    yield from write_parsed(context, warehouse, parsed, source="ccpe")
+    yield from write_parsed(context, warehouse, parsed, source="ccpe", step=step)
 
 
 @dg.multi_asset(
@@ -287,6 +307,10 @@ def ccpe_tables(
 def goemotions_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
 ):
+    step = Step(context, warehouse)
+    if step.reusable():
+        yield from step.reused()
+        return
     locate = raw_files.locate
     names_path = locate("goemotions/emotions.txt")
     emotions = (
@@ -332,10 +356,14 @@ def goemotions_tables(
         require(raw_files, "goemotions/ekman_mapping.json"),
         require(raw_files, "goemotions/sentiment_dict.json"),
     )
-    yield from write_parsed(context, warehouse, texts, source="goemotions")
-    yield from write_parsed(context, warehouse, ratings, source="goemotions")
+    yield from write_parsed(context, warehouse, texts, source="goemotions", step=step)
+    yield from write_parsed(context, warehouse, ratings, source="goemotions", step=step)
     yield from write_parsed(
-        context, warehouse, Parsed({"goemotions_emotions": mapping}), source="goemotions"
+        context,
+        warehouse,
+        Parsed({"goemotions_emotions": mapping}),
+        source="goemotions",
+        step=step,
     )
 
 

@@ -60,12 +60,13 @@ class WarehouseResource(dg.ConfigurableResource):
         run_id: str,
         source: str,
         quarantine: pa.Table | None = None,
+        lineage: dict | None = None,
     ) -> TableWrite:
         schemas.validate(name, table)
         if quarantine is not None:
             schemas.validate("quarantine_rows", quarantine)
         return self.lake.write_table(
-            name, table, run_id=run_id, source=source, quarantine=quarantine
+            name, table, run_id=run_id, source=source, quarantine=quarantine, lineage=lineage
         )
 
     def record_raw_files(self, dataset: str, records: list[RawFileRecord], *, run_id: str) -> None:

@@ -23,6 +23,8 @@ REELREASON_EXECUTOR    multiprocess (default) | in_process;  REELREASON_MAX_CONC
 REELREASON_EMBED_SHARDS   id-hash shards per film-embedding model, each its own step (2)
 REELREASON_SCHEDULE_CRON / _SCHEDULE_TIMEZONE / _SCHEDULE_ENABLED   nightly build
 REELREASON_KEEP_BUILDS builds kept by retention (10);  REELREASON_AUTO_PROMOTE (1)
+REELREASON_REUSE       1 (default): a step whose inputs are unchanged since it last wrote its
+                       tables reuses them; 0 runs every step (also: build --recompute)
 REELREASON_LLM_BASE_URL / _LLM_MODEL / _LLM_TEMPERATURE / _LLM_CONCURRENCY   keyphrase chat
                        model (OpenAI-compatible); REELREASON_KEYPHRASES=0 switches it off;
                        key: REELREASON_LLM_API_KEY or OPENAI_API_KEY (dg.EnvVar)
@@ -117,6 +119,7 @@ class Settings:
     schedule_enabled: bool = False
     keep_builds: int = 10
     auto_promote: bool = True
+    reuse: bool = True  # steps with unchanged inputs reuse their tables (assets/incremental.py)
     keyphrases: bool = True
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
@@ -209,6 +212,7 @@ class Settings:
             schedule_enabled=_flag(env, "REELREASON_SCHEDULE_ENABLED", profile == "full"),
             keep_builds=int(_number(env, "REELREASON_KEEP_BUILDS", 10, 1, 100000)),
             auto_promote=_flag(env, "REELREASON_AUTO_PROMOTE", True),
+            reuse=_flag(env, "REELREASON_REUSE", True),
             keyphrases=_flag(env, "REELREASON_KEYPHRASES", True),
             llm_base_url=env.get("REELREASON_LLM_BASE_URL") or None,
             llm_model=env.get("REELREASON_LLM_MODEL") or "gpt-4o-mini",

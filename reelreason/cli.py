@@ -85,6 +85,8 @@ def cmd_build(args) -> int:
     start = time.monotonic()
     run_config = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
     tags = {"reelreason/profile": settings.profile, "reelreason/trigger": "cli"}
+    if args.recompute:  # every step runs, even where its inputs are unchanged
+        tags["reelreason/reuse"] = "off"
     with build_lock(settings.warehouse):
         instance = dg.DagsterInstance.get()
         if settings.executor == "multiprocess":
@@ -112,19 +114,28 @@ def cmd_build(args) -> int:
         mat = event.event_specific_data.materialization
         count = mat.metadata.get("dagster/row_count")
         quarantined = mat.metadata.get("quarantined_rows")
+        reused = mat.metadata.get("reused")
         rows.append(
             (
                 mat.asset_key.to_user_string(),
                 count.value if count else "",
                 quarantined.value if quarantined else "",
+                "reused" if reused and reused.value else "",
             )
         )
     if rows:
         width = max(len(r[0]) for r in rows)
-        print(f"{'asset':<{width}}  {'rows':>10}  {'quarantined':>11}")
-        for name, count, q in rows:
+        print(f"{'asset':<{width}}  {'rows':>10}  {'quarantined':>11}  computed")
+        for name, count, q, reused in rows:
             count_s = f"{count:,}" if isinstance(count, int) else ""
-            print(f"{name:<{width}}  {count_s:>10}  {q!s:>11}")
+            print(f"{name:<{width}}  {count_s:>10}  {q!s:>11}  {reused or 'yes'}")
+        n_reused = sum(1 for r in rows if r[3])
+        if n_reused:
+            print(
+                f"{n_reused} of {len(rows)} assets reused: their inputs were unchanged "
+                "(`reelreason build --recompute` runs everything)",
+                file=sys.stderr,
+            )
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
@@ -313,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="console log level of the run (default INFO)",
+    )
+    p.add_argument(
+        "--recompute",
+        action="store_true",
+        help="run every step even where its inputs are unchanged (default: reuse those)",
     )
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("sql", help="run a query on the current build, print CSV")

@@ -41,6 +41,13 @@ class FetchReport:
     not_fetched: list[str] = field(default_factory=list)
     seconds: float = 0.0
     client_stats: dict = field(default_factory=dict)
+    # Fetch time of the oldest cached answer used as fresh: the result is only as current as
+    # that answer, and a rerun after it expires must ask TMDB again.
+    oldest_used: datetime | None = None
+
+    def used(self, fetched_at: datetime) -> None:
+        if self.oldest_used is None or fetched_at < self.oldest_used:
+            self.oldest_used = fetched_at
 
 
 class ResponseCache:
@@ -133,6 +140,7 @@ def fetch_through_cache(
         hit = cached.get(key)
         if hit and (client is None or now - hit[1] <= cache.ttl):
             answers[key] = hit[0]
+            report.used(hit[1])
             report.cache_hits += 1
             report.stale_used += int(now - hit[1] > cache.ttl)
         else:
@@ -150,6 +158,7 @@ def fetch_through_cache(
     def on_response(resp: Response) -> None:
         nonlocal done, last_log
         answers[resp.key] = resp
+        report.used(datetime.now(timezone.utc))
         buffer.append(resp)
         done += 1
         if len(buffer) >= flush_every:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import hashlib
 import json
 import os
 import random
@@ -30,6 +31,7 @@ from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 LAKE = "lake"
 
@@ -172,6 +174,44 @@ class TableWrite:
     table: str
     snapshot_id: int
     row_count: int
+    content_sha256: str = ""
+
+
+class _HashSink:
+    """A write-only file object that only hashes what is written to it."""
+
+    closed = False
+
+    def __init__(self):
+        self.digest = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def content_sha256(table: pa.Table) -> str:
+    """sha256 of a table's schema and values: equal tables from different runs hash equal (so
+    steps downstream of a recomputed but unchanged table are still reused), however they are
+    chunked. Hashed as uncompressed Parquet streamed through the hash, because Parquet stores
+    only valid values: the bytes under a null slot (garbage in some Arrow producers, DuckDB's
+    among them) never reach the hash."""
+    sink = _HashSink()
+    pq.write_table(
+        table,
+        pa.PythonFile(sink, mode="w"),
+        compression="none",
+        use_dictionary=False,
+        write_statistics=False,
+        row_group_size=1 << 20,
+    )
+    return sink.digest.hexdigest()
 
 
 @dataclass
@@ -416,8 +456,12 @@ class Warehouse:
         run_id: str,
         source: str,
         quarantine: pa.Table | None = None,
+        lineage: dict | None = None,
     ) -> TableWrite:
-        """Replace table `name` and its quarantine rows in one snapshot."""
+        """Replace table `name` and its quarantine rows in one snapshot. The commit records
+        the table's content hash and `lineage` (what the step that wrote it was given), which
+        decide whether a later run may reuse this version (assets/incremental.py)."""
+        content = content_sha256(data)
 
         def work(con):
             con.register("incoming_rows", data)
@@ -434,9 +478,11 @@ class Warehouse:
                 con.unregister("incoming_quarantine")
 
         _, snapshot = self.commit(
-            work, message=f"write {name}", extra={"table": name, "run_id": run_id}
+            work,
+            message=f"write {name}",
+            extra={**(lineage or {}), "table": name, "run_id": run_id, "content": content},
         )
-        return TableWrite(name, snapshot, data.num_rows)
+        return TableWrite(name, snapshot, data.num_rows, content)
 
     def create_view(self, name: str, select_sql: str, *, run_id: str) -> None:
         self.commit(
@@ -497,6 +543,16 @@ class Warehouse:
                 FROM {LAKE}.snapshots() WHERE t IS NOT NULL GROUP BY t"""
         ).fetchall()
         return {t: (int(s), run) for t, s, run in rows}
+
+    def latest_write_info(self, con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+        """table -> what its most recent write recorded: snapshot_id, run_id, content (sha256
+        of the rows), inputs (the writing step's input fingerprint), complete, expires_at."""
+        rows = con.execute(
+            f"""SELECT json_extract_string(commit_extra_info, '$.table') AS t,
+                       max(snapshot_id), arg_max(commit_extra_info, snapshot_id)
+                FROM {LAKE}.snapshots() WHERE t IS NOT NULL GROUP BY t"""
+        ).fetchall()
+        return {t: {**json.loads(extra), "snapshot_id": int(s)} for t, s, extra in rows}
 
     def publish_build(
         self,

@@ -63,13 +63,15 @@ class Builder:
         }
         return Settings(**values)
 
-    def run(self, selection: str | None = None, **settings_kwargs) -> dg.ExecuteInProcessResult:
+    def run(
+        self, selection: str | None = None, tags: dict | None = None, **settings_kwargs
+    ) -> dg.ExecuteInProcessResult:
         defs = build_definitions(self.settings(**settings_kwargs))
         job = defs.resolve_implicit_global_asset_job_def()
         sel = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
         keys = sel.required_multi_asset_neighbors().resolve(defs.resolve_asset_graph())
         return job.execute_in_process(
-            instance=self.instance, asset_selection=list(keys), raise_on_error=False
+            instance=self.instance, asset_selection=list(keys), raise_on_error=False, tags=tags
         )
 
     @property

@@ -1,0 +1,322 @@
+"""Reuse: a step whose inputs have not changed since it last wrote its tables does not run again.
+
+A step's *input fingerprint* is the sha256 of
+  - the code: every project source file, and the versions of the libraries that shape data;
+  - the configuration of the resources it uses (secrets only as present / absent; operational
+    knobs such as rate limits, timeouts, batch sizes and shard counts left out);
+  - each upstream table's content hash (recorded with that table's write), or for a raw
+    dataset the sha256 of each of its files.
+
+Every table write records the fingerprint of the step that made it, the table's content hash,
+whether the result is complete and, for answers served from the TMDB cache, when the oldest of
+them expires. A step is reused when every table it writes was last written with the same
+fingerprint, completely, and nothing it used has expired: it then parses nothing, calls no
+service, embeds nothing and writes nothing, and the build publishes those table versions again
+(`build_tables.written_by_run` names the run that computed them).
+
+Steps read the warehouse through `Step.session()`, which refuses to read a data table the step
+has not declared as a dependency: an undeclared read is an input the fingerprint would miss.
+`reelreason build --recompute` (run tag `reelreason/reuse=off`) or REELREASON_REUSE=0 runs
+every step.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+
+import dagster as dg
+import duckdb
+
+from pipelines.resources import WarehouseResource
+from pipelines.settings import PROJECT_ROOT
+
+REUSE_TAG = "reelreason/reuse"
+CODE_DIRS = ("assets", "pipelines", "reelreason", "schemas")
+CODE_SUFFIXES = {".py", ".tsv", ".json", ".sql", ".txt"}
+# Libraries whose version can change a table's content.
+LIBRARIES = (
+    "dagster",
+    "duckdb",
+    "numpy",
+    "openai",
+    "pandera",
+    "pyarrow",
+    "scipy",
+    "sentence-transformers",
+    "torch",
+    "transformers",
+)
+# Resources that are where data lives, not what it is (raw file content enters as its hashes).
+NOT_INPUTS = {"warehouse", "raw_files", "io_manager"}
+# Resource fields that change how fast or how reliably a step runs, never what it writes.
+OPERATIONAL_FIELDS = {
+    "rate_limit",
+    "max_concurrency",
+    "timeout_seconds",
+    "max_attempts",
+    "max_retries",
+    "attempts",
+    "backoff_seconds",
+    "batch_size",
+    "threads",
+    "device",
+    "shards",
+}
+SECRET_MARKERS = ("key", "token", "password", "secret")
+_READS = re.compile(r"\b(?:FROM|JOIN)\s+(?:lake\.)?(?:main\.)?([A-Za-z_]\w*)", re.IGNORECASE)
+
+
+class UndeclaredInput(RuntimeError):
+    """A step read a table it does not declare: its reuse decision would miss that input."""
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for folder in CODE_DIRS:
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.suffix in CODE_SUFFIXES and path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}=={importlib_metadata.version(name)}\0".encode())
+        except importlib_metadata.PackageNotFoundError:
+            digest.update(f"{name} absent\0".encode())
+    return digest.hexdigest()
+
+
+def resource_inputs(resource) -> dict:
+    """What of a resource's configuration can change a step's output."""
+    if not hasattr(resource, "model_dump"):
+        return {"type": type(resource).__name__}
+    values = {}
+    for name, value in sorted(resource.model_dump().items()):
+        if name in OPERATIONAL_FIELDS:
+            continue
+        if any(marker in name.lower() for marker in SECRET_MARKERS):
+            value = bool(value)  # whether a credential is there changes output, its value not
+        values[name] = value
+    return values
+
+
+def reuse_allowed(run_tags: dict[str, str]) -> bool:
+    if run_tags.get(REUSE_TAG, "").lower() in {"off", "0", "false", "no"}:
+        return False
+    return os.environ.get("REELREASON_REUSE", "1").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+        "off",
+    }
+
+
+class _GuardedConnection:
+    """A cursor that refuses reads of data tables outside the step's declared inputs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, step: Step, data_tables: set[str]):
+        self._con, self._step, self._data_tables = con, step, data_tables
+
+    def _check(self, sql: str) -> None:
+        allowed = set(self._step.upstream_tables) | set(self._step.tables)
+        undeclared = {
+            name
+            for name in _READS.findall(sql)
+            if name in self._data_tables and name not in allowed
+        }
+        if undeclared:
+            raise UndeclaredInput(
+                f"{self._step.name} reads {sorted(undeclared)} without declaring it: add it to "
+                "the asset's deps (its inputs decide when the step can be reused)"
+            )
+
+    def execute(self, sql: str, *args, **kwargs):
+        self._check(sql)
+        return self._con.execute(sql, *args, **kwargs)
+
+    def sql(self, sql: str, *args, **kwargs):
+        self._check(sql)
+        return self._con.sql(sql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+class Step:
+    """One execution of a step that writes `tables` from `upstream` (asset keys; `raw_<dataset>`
+    for raw files), configured by the resources `resource_keys`. They default to the asset's
+    own keys, its declared deps and the resources it requires. `raw_paths` narrows a raw
+    dataset to the files the step reads (a new ratings file leaves the users table alone)."""
+
+    def __init__(
+        self,
+        context,
+        warehouse: WarehouseResource,
+        *,
+        tables: Iterable[str] | None = None,
+        upstream: Iterable[str] | None = None,
+        resource_keys: Iterable[str] | None = None,
+        raw_paths: Iterable[str] | None = None,
+        extra: dict | None = None,
+    ):
+        self.context, self.warehouse = context, warehouse
+        if tables is None or upstream is None:
+            assets_def = context.assets_def
+            own = {key.to_user_string() for key in assets_def.keys}
+            deps = {dep.to_user_string() for keys in assets_def.asset_deps.values() for dep in keys}
+        self.tables = sorted(tables if tables is not None else own)
+        self.upstream = sorted(upstream if upstream is not None else deps - own)
+        self.name = self.tables[0] if len(self.tables) == 1 else "+".join(self.tables)
+        self.upstream_tables = [u for u in self.upstream if not u.startswith("raw_")]
+        self.raw_paths = set(raw_paths) if raw_paths is not None else None
+        self.complete, self.incomplete_reason = True, ""
+        self.expires_at: datetime | None = None
+        if resource_keys is None:
+            resource_keys = context.op_def.required_resource_keys
+        resources = {
+            key: resource_inputs(getattr(context.resources, key))
+            for key in sorted(resource_keys)
+            if key not in NOT_INPUTS
+        }
+        with warehouse.lake.session() as con:
+            self._written = warehouse.lake.latest_write_info(con)
+            raw = self._raw_versions(con)
+        versions = {}
+        for name in self.upstream:
+            if name.startswith("raw_"):
+                versions[name] = raw.get(name.removeprefix("raw_"), [])
+            else:
+                info = self._written.get(name, {})
+                versions[name] = info.get("content") or f"snapshot {info.get('snapshot_id')}"
+        self.inputs = {
+            "code": code_fingerprint(),
+            "resources": resources,
+            "upstream": versions,
+            "extra": extra or {},
+        }
+        self.fingerprint = hashlib.sha256(
+            json.dumps(self.inputs, sort_keys=True, default=str).encode()
+        ).hexdigest()
+
+    def _raw_versions(self, con) -> dict[str, list]:
+        datasets = [u.removeprefix("raw_") for u in self.upstream if u.startswith("raw_")]
+        if not datasets:
+            return {}
+        rows = con.execute(
+            "SELECT dataset, path, sha256, origin = 'absent' FROM lake.raw_files "
+            "WHERE list_contains(?, dataset) ORDER BY dataset, path",
+            [datasets],
+        ).fetchall()
+        versions: dict[str, list] = {}
+        for dataset, path, sha, absent in rows:
+            if self.raw_paths is not None and path not in self.raw_paths:
+                continue
+            versions.setdefault(dataset, []).append([path, None if absent else sha])
+        return versions
+
+    # --- the decision ------------------------------------------------------------------------
+
+    def why_not_reusable(self) -> str | None:
+        """None when every table can be reused, else why not (in words)."""
+        if not reuse_allowed(self.context.run.tags):
+            return "recompute asked for (run tag reelreason/reuse=off or REELREASON_REUSE=0)"
+        missing = [u for u in self.upstream_tables if u not in self._written]
+        if missing:
+            return f"upstream {missing} never written"
+        now = datetime.now(timezone.utc)
+        for table in self.tables:
+            info = self._written.get(table)
+            if info is None:
+                return f"{table} was never written"
+            if info.get("inputs") != self.fingerprint:
+                return f"inputs changed since {table} was written by run {info['run_id'][:8]}"
+            if not info.get("complete", True):
+                return f"{table} was incomplete ({info.get('incomplete_reason', '?')})"
+            expires = info.get("expires_at")
+            if expires and datetime.fromisoformat(expires) <= now:
+                return f"{table} used cached TMDB answers that expired at {expires}"
+        return None
+
+    def reusable(self) -> bool:
+        reason = self.why_not_reusable()
+        if reason is None:
+            runs = sorted({self._written[t]["run_id"][:8] for t in self.tables})
+            self.context.log.info(
+                f"{self.name}: inputs unchanged, reusing the version written by run "
+                f"{', '.join(runs)} (fingerprint {self.fingerprint[:12]})"
+            )
+            return True
+        self.context.log.info(f"{self.name}: computing ({reason})")
+        return False
+
+    def reused(self) -> list[dg.MaterializeResult]:
+        """Materializations for reused tables: the metadata of the run that wrote them (when
+        this Dagster instance has it), marked as reused."""
+        results = []
+        for table in self.tables:
+            info = self._written[table]
+            key = dg.AssetKey(table)
+            event = self.context.instance.get_latest_materialization_event(key)
+            metadata = {}
+            if event is not None and event.run_id == info["run_id"]:
+                metadata = dict(event.asset_materialization.metadata)
+            else:
+                metadata.update(self._basic_metadata(table))
+            metadata.update(
+                {
+                    "reused": True,
+                    "reused_from_run": info["run_id"],
+                    "snapshot_id": info["snapshot_id"],
+                    "input_fingerprint": self.fingerprint[:16],
+                }
+            )
+            results.append(
+                dg.MaterializeResult(
+                    asset_key=key,
+                    metadata=metadata,
+                    data_version=dg.DataVersion(info["content"]) if info.get("content") else None,
+                )
+            )
+        return results
+
+    def _basic_metadata(self, table: str) -> dict:
+        from assets.publishing import markdown_preview
+
+        with self.warehouse.lake.session() as con:
+            rows = con.execute(f"SELECT count(*) FROM lake.main.{table}").fetchone()[0]
+            head = con.execute(f"FROM lake.main.{table} LIMIT 5").to_arrow_table()
+        return {"dagster/row_count": rows, "preview": dg.MetadataValue.md(markdown_preview(head))}
+
+    # --- what a fresh write records ------------------------------------------------------------
+
+    def mark_incomplete(self, reason: str) -> None:
+        """The result depends on an outside service that failed part of it: the next build
+        computes this step again instead of reusing it."""
+        self.complete, self.incomplete_reason = False, reason
+
+    def expire_at(self, when: datetime | None) -> None:
+        if when is not None and (self.expires_at is None or when < self.expires_at):
+            self.expires_at = when
+
+    def lineage(self) -> dict:
+        record = {"inputs": self.fingerprint, "complete": self.complete}
+        if not self.complete:
+            record["incomplete_reason"] = self.incomplete_reason[:200]
+        if self.expires_at is not None:
+            record["expires_at"] = self.expires_at.isoformat()
+        return record
+
+    @contextmanager
+    def session(self) -> Iterator[_GuardedConnection]:
+        """A warehouse connection that reads declared inputs only."""
+        with self.warehouse.lake.session() as con:
+            data_tables = set(self.warehouse.lake.data_tables(con))
+            yield _GuardedConnection(con, self, data_tables)
