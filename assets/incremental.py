@@ -71,6 +71,18 @@ OPERATIONAL_FIELDS = {
     "shards",
 }
 SECRET_MARKERS = ("key", "token", "password", "secret")
+# Metadata that counts the work of the run that wrote a table (requests, cache hits, texts
+# embedded): not carried onto a reuse, where that work did not happen.
+RUN_WORK_METADATA = (
+    "embed_",
+    "keyphrase_",
+    "tmdb_cache",
+    "tmdb_requests",
+    "tmdb_http",
+    "tmdb_stale",
+    "tmdb_not_fetched",
+    "shards",
+)
 _READS = re.compile(r"\b(?:FROM|JOIN)\s+(?:lake\.)?(?:main\.)?([A-Za-z_]\w*)", re.IGNORECASE)
 
 
@@ -267,7 +279,11 @@ class Step:
             event = self.context.instance.get_latest_materialization_event(key)
             metadata = {}
             if event is not None and event.run_id == info["run_id"]:
-                metadata = dict(event.asset_materialization.metadata)
+                metadata = {
+                    k: v
+                    for k, v in event.asset_materialization.metadata.items()
+                    if not k.startswith(RUN_WORK_METADATA)
+                }
             else:
                 metadata.update(self._basic_metadata(table))
             metadata.update(

@@ -319,7 +319,7 @@ INTERNAL_COLUMNS = {
         "table_name": "a published table",
         "snapshot_id": "the snapshot of its last write",
         "row_count": "rows in that snapshot",
-        "written_by_run": "the run that wrote it (earlier when a partial build reused it)",
+        "written_by_run": "the run that wrote it (an earlier one when this build reused the table: unchanged inputs or a partial build)",
     },
     "build_events": {
         "build_id": "the build (`builds`)",

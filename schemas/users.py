@@ -133,7 +133,10 @@ class EvalResults(Table):
     """Offline evaluation of this build: one row per (embedding, model, metric, segment),
     each with a 95% bootstrap interval (README, "Evaluation")."""
 
-    build_id: Series[str] = pa.Field(description="the build (run) that computed it")
+    build_id: Series[str] = pa.Field(
+        description="the run that computed it (a later build whose inputs were unchanged "
+        "reuses the rows; `build_metrics` lists them under each build's own id)"
+    )
     embedding: Series[str] = pa.Field(isin=["st", "openai"], description="embedding backend")
     model: Series[str] = pa.Field(
         description="the embedding model, or `baseline:popularity` / `baseline:random` / "

@@ -54,6 +54,8 @@ class StageResult:
     rows: int
     extrapolated_s: float = 0.0
     misses: dict | None = None  # asset -> texts embedded (cache misses)
+    assets: int = 0
+    reused: int = 0  # assets whose inputs were unchanged, so not computed again
 
     @property
     def total_s(self) -> float:
@@ -184,10 +186,13 @@ def run_stages(defs, instance, encoder: CappedEncoder, label: str) -> list[Stage
                 if e.is_step_failure
             ]
             raise SystemExit(f"{label} / {name} failed:\n" + "\n".join(failures))
-        rows, misses = 0, {}
+        rows, misses, assets, reused = 0, {}, 0, 0
         for event in result.get_asset_materialization_events():
             mat = event.event_specific_data.materialization
-            if "dagster/row_count" in mat.metadata:
+            assets += 1
+            was_reused = bool(mat.metadata.get("reused"))
+            reused += int(was_reused)
+            if "dagster/row_count" in mat.metadata and not was_reused:
                 rows += mat.metadata["dagster/row_count"].value
             if "embed_misses" in mat.metadata:
                 misses[mat.asset_key.to_user_string()] = mat.metadata["embed_misses"].value
@@ -200,6 +205,8 @@ def run_stages(defs, instance, encoder: CappedEncoder, label: str) -> list[Stage
                 rows,
                 extrapolated_s=encoder.extrapolated_seconds(stand_ins),
                 misses=misses,
+                assets=assets,
+                reused=reused,
             )
         )
         print(f"  {label}: {name} {seconds:.1f}s", file=sys.stderr, flush=True)
@@ -223,21 +230,22 @@ def table(title: str, results: list[StageResult]) -> str:
     lines = [
         f"**{title}**",
         "",
-        "| stage | wall s | + extrapolated ST s | peak RSS MB | rows written | rows/s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| stage | wall s | + extrapolated ST s | peak RSS MB | rows written | rows/s | reused |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         rate = r.rows / r.seconds if r.seconds else 0
         extra = f"{r.extrapolated_s:,.0f}" if r.extrapolated_s else ""
         lines.append(
             f"| {r.name} | {r.seconds:,.1f} | {extra} | {r.peak_mb:,.0f} | {r.rows:,} | "
-            f"{rate:,.0f} |"
+            f"{rate:,.0f} | {r.reused}/{r.assets} |"
         )
     total = sum(r.seconds for r in results)
     total_x = sum(r.total_s for r in results)
     lines.append(
         f"| **total** | **{total:,.1f}** | {total_x - total:,.0f} (total {total_x:,.0f}) | "
-        f"{max(r.peak_mb for r in results):,.0f} | {sum(r.rows for r in results):,} | |"
+        f"{max(r.peak_mb for r in results):,.0f} | {sum(r.rows for r in results):,} | | "
+        f"{sum(r.reused for r in results)}/{sum(r.assets for r in results)} |"
     )
     return "\n".join(lines)
 
@@ -325,6 +333,7 @@ def main() -> None:
         print(table(title, results) + "\n")
     ingest = runs["full build"][0]
     no_change = sum(r.total_s for r in runs["rebuild, no changes"])
+    full_wall = sum(r.seconds for r in runs["full build"])
     changed = runs["rebuild, 1% of films changed upstream"]
     misses = next(r.misses for r in changed if r.name == "embeddings")
     embedded_changed = misses.get("movie_embeddings_st", -1)
@@ -334,7 +343,8 @@ def main() -> None:
     print(f"| peak RSS < 4 GB | {peak:,.0f} MB | {peak < 4096} |")
     print(
         f"| no-change rebuild < 10% of full | {no_change:,.0f} s of {full:,.0f} s = "
-        f"{no_change / full:.1%} | {no_change / full < 0.10} |"
+        f"{no_change / full:.1%} (of the measured wall time alone, without the "
+        f"extrapolated encoding: {no_change / full_wall:.1%}) | {no_change / full < 0.10} |"
     )
     print(
         f"| 1% change re-embeds only the changed films | {n_changed:,} films changed; "

@@ -4,6 +4,7 @@ sentence-transformers model, and the cache inside the pipeline."""
 import numpy as np
 import pytest
 
+from assets.incremental import REUSE_TAG
 from reelreason.embeddings import (
     EmbeddingCache,
     OpenAIBackend,
@@ -150,7 +151,7 @@ def test_rebuild_embeds_nothing_and_one_changed_text_recomputes_one(builder, raw
     meta = embed_meta(first)
     assert meta["movie_embeddings_st"]["embed_misses"].value == 60
     assert meta["movie_embeddings_openai"]["status"].value.startswith("skipped: no OPENAI_API_KEY")
-    second = builder.run(raw_dir=raw_copy)
+    second = builder.run(raw_dir=raw_copy, tags={REUSE_TAG: "off"})  # through the cache
     meta = embed_meta(second)
     for asset in ("movie_embeddings_st", "user_embeddings_st"):
         assert meta[asset]["embed_misses"].value == 0

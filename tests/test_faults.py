@@ -43,6 +43,19 @@ def _snapshot_head(lake: Warehouse) -> int:
         return con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]
 
 
+def _snapshot_runs(lake: Warehouse, after: int) -> str:
+    """The one run that wrote table snapshots after snapshot `after`."""
+    with lake.session(read_only=True) as con:
+        runs = con.execute(
+            "SELECT DISTINCT json_extract_string(commit_extra_info, '$.run_id') "
+            "FROM lake.snapshots() WHERE snapshot_id > ? "
+            "AND json_extract_string(commit_extra_info, '$.table') IS NOT NULL",
+            [after],
+        ).fetchall()
+    assert len(runs) == 1, runs
+    return runs[0][0]
+
+
 def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
     lake = Warehouse(tmp_path / "warehouse")
     code, _, err = run_build(tmp_path)
@@ -52,9 +65,10 @@ def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
     with lake.session(read_only=True) as con:
         cached = con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0]
 
-    # SIGKILL the whole build once it has written a good part of its tables.
+    # SIGKILL the whole build once it has written a good part of its tables (it recomputes
+    # everything: with unchanged inputs it would otherwise reuse the first build's tables).
     head = _snapshot_head(lake)
-    proc = start_build(tmp_path)
+    proc = start_build(tmp_path, {"REELREASON_REUSE": "0"})
     deadline = time.monotonic() + 120
     while _snapshot_head(lake) < head + 15 and time.monotonic() < deadline:
         assert proc.poll() is None, "the build finished before it could be killed"
@@ -66,10 +80,18 @@ def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
     assert lake.resolve_build()["build_id"] == good  # nothing half-published
     assert len(lake.builds()) == 1 and _counts(lake) == counts
 
-    # The rerun completes with the same tables and embeds nothing again.
+    # The rerun completes with the same tables and embeds nothing again; what the killed run
+    # finished is reused, not computed a third time.
+    killed_run = _snapshot_runs(lake, head)
     code, _, err = run_build(tmp_path)
     assert code == 0, err[-3000:]
     assert lake.resolve_build()["build_id"] != good
+    with lake.session(read_only=True) as con:
+        reused_from_killed = con.execute(
+            "SELECT count(*) FROM build_tables WHERE build_id = ? AND written_by_run = ?",
+            [lake.resolve_build()["build_id"], killed_run],
+        ).fetchone()[0]
+    assert reused_from_killed >= 10
     assert _counts(lake) == counts
     again = _vectors(lake)
     assert again.keys() == vectors.keys()
@@ -79,7 +101,10 @@ def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
 
 
 def test_two_builds_at_once_are_queued_never_interleaved(tmp_path):
-    first, second = start_build(tmp_path, selection=INGEST), start_build(tmp_path, selection=INGEST)
+    # Both compute everything (no reuse), so both really write every table.
+    recompute = {"REELREASON_REUSE": "0"}
+    first = start_build(tmp_path, recompute, selection=INGEST)
+    second = start_build(tmp_path, recompute, selection=INGEST)
     results = [p.communicate(timeout=540) for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], results[1][1][-2000:]
     assert any("waiting for it" in err for _, err in results)
@@ -205,7 +230,7 @@ def test_disk_full_is_a_clear_error_and_nothing_is_half_published(tmp_path, smal
     # Leave ~40 KB free: the next build runs out of space part-way through its writes.
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
     (small_disk / "filler").write_bytes(b"\0" * max(0, free - (40 << 10)))
-    code, _, err = run_build(tmp_path, env, INGEST)
+    code, _, err = run_build(tmp_path, {**env, "REELREASON_REUSE": "0"}, INGEST)
     assert code != 0
     assert "cannot write to the warehouse" in err or "No space left" in err, err[-3000:]
     assert "Traceback" not in err.split("FAILED")[-1]

@@ -2,6 +2,7 @@
 
 import math
 
+from assets.incremental import REUSE_TAG
 from reelreason.canonical import build_movies
 from reelreason.fakes.tmdb_server import FakeTmdb
 from reelreason.genres import unify_genres
@@ -87,7 +88,13 @@ def test_full_profile_enriches_through_the_api_once(builder, monkeypatch):
         assert first.success, step_errors(first)
         requests_first = server.request_count
         assert requests_first > 0 and server.auth_seen["bearer"] == requests_first
-        second = builder.run(selection="*", tmdb_base_url=server.base_url, **_online_sample())
+        # Recomputed (not reused), so resolution really goes through the cache again.
+        second = builder.run(
+            selection="*",
+            tmdb_base_url=server.base_url,
+            tags={REUSE_TAG: "off"},
+            **_online_sample(),
+        )
         assert second.success
         assert server.request_count == requests_first  # warm cache: zero requests
     assert builder.query("SELECT count(*) FROM tmdb_movies")[0][0] > 50

@@ -7,6 +7,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from assets.incremental import REUSE_TAG
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings, SettingsError
 from reelreason import cli
@@ -17,7 +18,8 @@ SMALL = "key:raw_movielens or key:ml1m_* or key:warehouse_build or key:parquet_e
 
 
 def _build(builder, **overrides) -> str:
-    result = builder.run(SMALL, **overrides)
+    # Every build writes its tables anew (no reuse), so there are old files for retention.
+    result = builder.run(SMALL, tags={REUSE_TAG: "off"}, **overrides)
     assert result.success
     return result.run_id
 
