@@ -10,6 +10,7 @@ import sys
 import time
 import zipfile
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -19,6 +20,7 @@ from reelreason.embeddings import EmbeddingCache, embed_texts, sha256_text
 from reelreason.fakes.chat_server import FakeChat
 from reelreason.fakes.openai_server import FakeOpenAI
 from reelreason.fakes.tmdb_server import FakeTmdb, Faults
+from reelreason.parse import inspired, movielens
 from reelreason.parse.ccpe import load_json_document
 from reelreason.parse.common import SourceFormatError
 from reelreason.parse.redial import parse_conversations
@@ -326,6 +328,19 @@ def test_a_huge_line_in_a_delimited_file_is_rejected_in_bounded_memory(tmp_path)
     # never an unbounded read.
     assert code == 0 and output.startswith("2 1"), output[-2000:]  # 2 kept, 1 quarantined
     assert peak_mb < 250, f"peak RSS {peak_mb:.0f} MB for a {HUGE >> 20} MB line"
+
+
+def test_an_overlong_header_line_is_a_clear_format_error(tmp_path):
+    path = tmp_path / "movie_database.tsv"
+    with open(path, "wb") as f:  # a "header" of 17 MB: no columns can be read from it
+        f.write(b"title\t" * ((17 << 20) // 6) + b"\nToy Story\t1995\n")
+    with pytest.raises(SourceFormatError, match=r"movie_database.tsv: its header \(line 1\)"):
+        inspired.parse_movie_database(duckdb.connect(), path, "inspired/movie_database.tsv")
+    links = tmp_path / "links.csv"  # the same through the generic delimited reader
+    with open(links, "wb") as f:
+        f.write(b"movieId," * ((17 << 20) // 8) + b"\n1,0114709,862\n")
+    with pytest.raises(SourceFormatError, match=r"links.csv: its header \(line 1\) is 17,"):
+        movielens.parse_links(duckdb.connect(), links, "movielens/links.csv")
 
 
 def test_a_json_nesting_bomb_is_rejected_clearly(tmp_path):

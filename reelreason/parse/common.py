@@ -125,6 +125,20 @@ def overlong_lines(path: Path, limit: int = MAX_LINE_BYTES) -> dict[int, int]:
     return found
 
 
+def header_line(path: Path, label: str) -> str:
+    """A file's first line, decoded, read in bounded memory: a header over the line limit is
+    a wrong file, said clearly (not a MemoryError, not a column-count puzzle later)."""
+    with open(path, "rb") as f:
+        first = f.readline(MAX_LINE_BYTES + 1)
+    if len(first) > MAX_LINE_BYTES:
+        raise SourceFormatError(
+            f"{label}: its header (line 1) is over the {MAX_LINE_BYTES:,}-byte line limit, "
+            "so this is not the expected file. Check it (a truncated or wrong download, or "
+            "another file under this name)."
+        )
+    return first.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
 def without_lines(path: Path, lines: set[int], dest: Path) -> Path:
     """A copy of `path` with the given lines emptied (numbering kept), streamed in chunks."""
     with open(path, "rb") as src, open(dest, "wb") as out:
@@ -164,6 +178,13 @@ def read_delimited(
     # DuckDB drops a line far over max_line_size without a reject row, after buffering it:
     # such lines are found first, quarantined here, and blanked in a streamed copy.
     overlong = overlong_lines(path)
+    if header and 1 in overlong:  # no header, no columns: the whole file is unreadable
+        raise SourceFormatError(
+            f"{label}: its header (line 1) is {overlong[1]:,} bytes, over the "
+            f"{MAX_LINE_BYTES:,}-byte line limit, so this is not the expected {delim!r}-"
+            "separated file with a header. Check the file (a truncated or wrong download, or "
+            "another file under this name)."
+        )
     source, scratch = path, None
     if overlong:
         scratch = Path(tempfile.mkdtemp(prefix="reelreason-parse-"))

@@ -15,7 +15,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from reelreason.parse.common import Parsed, SourceFormatError, quarantine_where, read_delimited
+from reelreason.parse.common import (
+    Parsed,
+    SourceFormatError,
+    header_line,
+    quarantine_where,
+    read_delimited,
+)
 
 RAW_META_COLUMNS = (
     "text",
@@ -129,8 +135,7 @@ def parse_raw(
     con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]], emotions: list[str] | None
 ) -> Parsed:
     """Raw rater rows -> goemotions_ratings (kept as published, minus author names)."""
-    with open(files[0][0], encoding="utf-8", errors="replace") as f:
-        header = f.readline().rstrip("\r\n").split(",")
+    header = header_line(files[0][0], files[0][1]).split(",")
     if tuple(header[: len(RAW_META_COLUMNS)]) != RAW_META_COLUMNS or len(header) != 37:
         raise SourceFormatError(
             f"{files[0][1]}: header {header[:9]}… ({len(header)} columns) is not the GoEmotions "

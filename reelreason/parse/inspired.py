@@ -21,6 +21,7 @@ import pyarrow as pa
 from reelreason.parse.common import (
     Parsed,
     SourceFormatError,
+    header_line,
     quarantine_where,
     read_delimited,
     split_year,
@@ -126,9 +127,7 @@ def _label(value: str | None) -> str | None:
 
 
 def check_header(path: Path, expected: tuple[str, ...], label: str) -> None:
-    with open(path, "rb") as f:
-        first = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
-    found = tuple(first.split("\t"))
+    found = tuple(header_line(path, label).split("\t"))
     if found != expected:
         raise SourceFormatError(
             f"{label}: header has {len(found)} columns {list(found)[:6]}…, expected the "
@@ -264,8 +263,7 @@ def _snake(name: str) -> str:
 
 
 def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
-    with open(path, "rb") as f:
-        header = f.readline().decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
+    header = header_line(path, label).split("\t")
     names = [_snake(h) for h in header]
     if "title" not in names:
         raise SourceFormatError(
