@@ -71,6 +71,10 @@ OPERATIONAL_FIELDS = {
     "shards",
 }
 SECRET_MARKERS = ("key", "token", "password", "secret")
+# Where a service is reached: whether it is set decides whether the service is used at all,
+# but the caches behind it (TMDB answers by request, vectors by model and text, keyphrases by
+# model and text) do not depend on the address, so neither does reuse.
+PRESENCE_ONLY = {"base_url"}
 # Metadata that counts the work of the run that wrote a table (requests, cache hits, texts
 # embedded): not carried onto a reuse, where that work did not happen.
 RUN_WORK_METADATA = (
@@ -114,7 +118,7 @@ def resource_inputs(resource) -> dict:
     for name, value in sorted(resource.model_dump().items()):
         if name in OPERATIONAL_FIELDS:
             continue
-        if any(marker in name.lower() for marker in SECRET_MARKERS):
+        if name in PRESENCE_ONLY or any(marker in name.lower() for marker in SECRET_MARKERS):
             value = bool(value)  # whether a credential is there changes output, its value not
         values[name] = value
     return values
@@ -206,8 +210,13 @@ class Step:
             if name.startswith("raw_"):
                 versions[name] = raw.get(name.removeprefix("raw_"), [])
             else:
-                info = self._written.get(name, {})
-                versions[name] = info.get("content") or f"snapshot {info.get('snapshot_id')}"
+                # An upstream table not written yet is an input too ("absent"): when it appears,
+                # this step computes again.
+                info = self._written.get(name)
+                if info is None:
+                    versions[name] = "absent"
+                else:
+                    versions[name] = info.get("content") or f"snapshot {info['snapshot_id']}"
         self.inputs = {
             "code": code_fingerprint(),
             "resources": resources,
@@ -240,9 +249,6 @@ class Step:
         """None when every table can be reused, else why not (in words)."""
         if not reuse_allowed(self.context.run.tags):
             return "recompute asked for (run tag reelreason/reuse=off or REELREASON_REUSE=0)"
-        missing = [u for u in self.upstream_tables if u not in self._written]
-        if missing:
-            return f"upstream {missing} never written"
         now = datetime.now(timezone.utc)
         for table in self.tables:
             info = self._written.get(table)

@@ -129,7 +129,7 @@ class ServedElsewhere:
             "s.__enter__()\n"
             "print(s.base_url, getattr(s, 'token', None) or s.api_key, flush=True)\n"
             "sys.stdin.read()\n"
-            "print(getattr(s, 'request_count', None) or s.attempts, flush=True)\n"
+            f"print(s.{'request_count' if kind == 'tmdb' else 'attempts'}, flush=True)\n"
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code],
