@@ -17,7 +17,14 @@ from pipelines.resources import (
     SentenceTransformerResource,
     WarehouseResource,
 )
-from reelreason.embeddings import EmbeddingCache, embed_long_texts, embed_texts, mix, sha256_text
+from reelreason.embeddings import (
+    EmbeddingCache,
+    embed_long_texts,
+    embed_texts,
+    mix,
+    sha256_text,
+    vector_matrix,
+)
 from reelreason.evaluation import (
     bootstrap_ci,
     evaluate_split,
@@ -76,13 +83,14 @@ def _backend(name, context, sentence_model, openai_embeddings):
 
 def _load_space(con, name: str):
     rows = con.execute(
-        f"SELECT movie_id, vector, model FROM movie_embeddings_{name} WHERE vector IS NOT NULL "
-        "ORDER BY movie_id"
-    ).fetchall()
-    if not rows:
+        f"SELECT movie_id, vector, model, dim FROM movie_embeddings_{name} "
+        "WHERE vector IS NOT NULL ORDER BY movie_id"
+    ).to_arrow_table()
+    if not rows.num_rows:
         return None
-    ids = [r[0] for r in rows]
-    return ids, np.asarray([r[1] for r in rows], dtype=np.float32), rows[0][2]
+    dim = rows.column("dim")[0].as_py()
+    vectors = vector_matrix(rows.column("vector"), dim)
+    return rows.column("movie_id").to_pylist(), vectors, rows.column("model")[0].as_py()
 
 
 def _mask(text: str, titles: list[str]) -> str:
@@ -478,9 +486,9 @@ def emotion_profiles(
         ]
         vectors = {
             (kind, name): con.execute(
-                f"SELECT {kind}_id, model, vector FROM {kind}_embeddings_{name} "
+                f"SELECT {kind}_id, model, dim, vector FROM {kind}_embeddings_{name} "
                 f"WHERE vector IS NOT NULL ORDER BY {kind}_id"
-            ).fetchall()
+            ).to_arrow_table()
             for kind in ("movie", "user")
             for name in BACKENDS
         }
@@ -495,27 +503,32 @@ def emotion_profiles(
         protos = prototypes(text_vecs, [labels for _, labels in train], emotions)
         for kind in ("movie", "user"):
             rows = vectors[(kind, name)]
-            if not rows:
+            if not rows.num_rows:
                 continue
-            profile = np.asarray([r[2] for r in rows], dtype=np.float32) @ protos.T
-            for (key, model, _), values in zip(rows, profile, strict=True):
-                top = [emotions[i] for i in np.argsort(-values)[:3]]
-                tables[kind].append(
-                    {
-                        f"{kind}_id": key,
-                        "embedding": name,
-                        "model": model,
-                        **{e: float(v) for e, v in zip(emotions, values, strict=True)},
-                        "top_emotions": top,
-                    }
-                )
+            # Column by column: ~80k users x 28 emotions never become Python floats.
+            dim = rows.column("dim")[0].as_py()
+            profile = (vector_matrix(rows.column("vector"), dim) @ protos.T).astype(np.float32)
+            top = np.argsort(-profile, axis=1)[:, :3]
+            tables[kind].append(
+                {
+                    f"{kind}_id": rows.column(f"{kind}_id"),
+                    "embedding": pa.array([name] * rows.num_rows, pa.string()),
+                    "model": rows.column("model"),
+                    **{e: pa.array(profile[:, j]) for j, e in enumerate(emotions)},
+                    "top_emotions": pa.array(
+                        [[emotions[i] for i in row] for row in top.tolist()],
+                        pa.list_(pa.string()),
+                    ),
+                }
+            )
     for kind in ("movie", "user"):
         schema = pa.schema(
             [(f"{kind}_id", pa.string()), ("embedding", pa.string()), ("model", pa.string())]
             + [(e, pa.float32()) for e in emotions]
             + [("top_emotions", pa.list_(pa.string()))]
         )
-        table = pa.Table.from_pylist(tables[kind], schema=schema)
+        parts = [pa.table(columns).cast(schema) for columns in tables[kind]]
+        table = pa.concat_tables(parts) if parts else schema.empty_table()
         yield from write_parsed(
             context,
             warehouse,

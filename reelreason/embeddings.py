@@ -352,6 +352,26 @@ class EmbedReport:
         return {f"embed_{k}": v for k, v in self.__dict__.items()}
 
 
+def vector_rows(column: pa.Array | pa.ChunkedArray) -> list[np.ndarray | None]:
+    """A FLOAT[] column as one float32 view per row (None for a null), without ever making
+    Python floats: 200k cached 384-d vectors as Python lists would take ~2.5 GB, as views of
+    one array ~300 MB."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+    offsets = column.offsets.to_numpy()
+    values = column.values.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    return [values[offsets[i] : offsets[i + 1]] if valid[i] else None for i in range(len(column))]
+
+
+def vector_matrix(column: pa.Array | pa.ChunkedArray, dim: int) -> np.ndarray:
+    """A FLOAT[] column of non-null dim-long vectors as one (rows, dim) float32 array."""
+    rows = vector_rows(column)
+    if not rows:
+        return np.zeros((0, dim), np.float32)
+    return np.stack(rows).astype(np.float32, copy=False).reshape(len(rows), dim)
+
+
 class EmbeddingCache:
     """Vectors by (space, text sha256) in the warehouse table `embedding_cache`."""
 
@@ -370,24 +390,29 @@ class EmbeddingCache:
         with self.warehouse.session() as con:
             con.register("wanted_shas", pa.table({"s": shas}))
             rows = con.execute(
-                f"""SELECT text_sha256, arg_max(vector, created_at)
+                f"""SELECT text_sha256, arg_max(vector, created_at) AS vector
                     FROM {LAKE}.embedding_cache JOIN wanted_shas ON text_sha256 = s
                     WHERE space = ? GROUP BY text_sha256""",
                 [space],
-            ).fetchall()
+            ).to_arrow_table()
             con.unregister("wanted_shas")
-        found = {sha: np.asarray(vec, dtype=np.float32) for sha, vec in rows}
-        normalised = space.endswith(":normalized")
-        self.rejected = [
-            sha
-            for sha, v in found.items()
-            if (dim is not None and v.shape != (dim,))
-            or not np.all(np.isfinite(v))
-            or (normalised and abs(float(np.linalg.norm(v)) - 1.0) > 1e-3)
-        ]
-        for sha in self.rejected:
-            del found[sha]
-        return found
+        shas_found = rows.column("text_sha256").to_pylist()
+        vectors = vector_rows(rows.column("vector"))
+        lengths = np.array([-1 if v is None else len(v) for v in vectors])
+        bad = lengths < 0
+        if dim is not None:
+            bad |= lengths != dim
+        # Finite and (in a normalised space) unit length, checked row-wise in one pass.
+        for length in np.unique(lengths[~bad]):
+            idx = np.flatnonzero(lengths == length)
+            block = np.stack([vectors[i] for i in idx])
+            broken = ~np.isfinite(block).all(axis=1)
+            if space.endswith(":normalized"):
+                with np.errstate(invalid="ignore", over="ignore"):
+                    broken |= ~(np.abs(np.linalg.norm(block, axis=1) - 1.0) <= 1e-3)
+            bad[idx[broken]] = True
+        self.rejected = [sha for sha, b in zip(shas_found, bad, strict=True) if b]
+        return {sha: v for sha, v, b in zip(shas_found, vectors, bad, strict=True) if not b}
 
     def store(self, space: str, vectors: dict[str, np.ndarray], *, run_id: str) -> None:
         if not vectors:

@@ -6,8 +6,9 @@ no changes and one with 1% of films changed upstream.
 What runs for real: every parser on native-format files of the real sizes
 (scripts/make_fullscale.py), resolution and enrichment against a TMDB server on 127.0.0.1,
 OpenAI-compatible embeddings from a server on 127.0.0.1, the warehouse writes, evaluation and
-publishing — in one process, stage by stage (Dagster asset groups), on the in-process
-executor so each stage's peak memory is this process's.
+publishing — stage by stage (Dagster asset groups), each stage on the in-process executor in
+a process forked from the driver (as the multiprocess executor runs steps in their own
+processes), so each stage's peak memory is its own.
 
 What is extrapolated, and said so in the output: sentence-transformers (all-MiniLM-L6-v2 on
 this CPU) encodes the first --st-cap texts for real; the remaining texts get a stand-in unit
@@ -161,7 +162,73 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def run_stages(defs, instance, encoder: CappedEncoder, label: str) -> list[StageResult]:
+def _stage_in_child(job, keys: list, encoder: CappedEncoder) -> dict:
+    """One stage in a process forked from this driver (which has imported the code but runs
+    no stage itself), like the multiprocess executor's steps: its peak RSS is the stage's
+    own, not what earlier stages left in a long-lived heap."""
+    import multiprocessing as mp
+
+    import dagster as dg
+
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def work() -> None:
+        try:
+            reset_peak_rss()
+            before = (encoder.real_texts, encoder.real_seconds, encoder.stand_in_texts)
+            start = time.perf_counter()
+            result = job.execute_in_process(
+                instance=dg.DagsterInstance.get(),  # opened here, never shared across a fork
+                asset_selection=keys,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            )
+            seconds = time.perf_counter() - start
+            failures = [
+                f"{e.step_key}: {e.event_specific_data.error.message[:500]}"
+                for e in result.all_events
+                if e.is_step_failure
+            ]
+            rows, misses, assets, reused = 0, {}, 0, 0
+            for event in result.get_asset_materialization_events():
+                mat = event.event_specific_data.materialization
+                assets += 1
+                was_reused = bool(mat.metadata.get("reused"))
+                reused += int(was_reused)
+                if "dagster/row_count" in mat.metadata and not was_reused:
+                    rows += mat.metadata["dagster/row_count"].value
+                if "embed_misses" in mat.metadata:
+                    misses[mat.asset_key.to_user_string()] = mat.metadata["embed_misses"].value
+            send.send(
+                {
+                    "seconds": seconds,
+                    "peak_mb": peak_rss_mb(),
+                    "failures": failures if not result.success else [],
+                    "rows": rows,
+                    "misses": misses,
+                    "assets": assets,
+                    "reused": reused,
+                    "encoder": (
+                        encoder.real_texts - before[0],
+                        encoder.real_seconds - before[1],
+                        encoder.stand_in_texts - before[2],
+                    ),
+                }
+            )
+        except BaseException as exc:  # say why, never hang the driver
+            send.send({"failures": [repr(exc)]})
+        finally:
+            send.close()
+
+    child = ctx.Process(target=work)
+    child.start()
+    out = receive.recv()
+    child.join()
+    return out
+
+
+def run_stages(defs, encoder: CappedEncoder, label: str) -> list[StageResult]:
     import dagster as dg
 
     job = defs.resolve_implicit_global_asset_job_def()
@@ -169,47 +236,26 @@ def run_stages(defs, instance, encoder: CappedEncoder, label: str) -> list[Stage
     results = []
     for name, selection in STAGES:
         keys = dg.AssetSelection.from_string(selection).required_multi_asset_neighbors()
-        stand_in_before = encoder.stand_in_texts
-        reset_peak_rss()
-        start = time.perf_counter()
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=list(keys.resolve(graph)),
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        )
-        seconds = time.perf_counter() - start
-        if not result.success:
-            failures = [
-                f"{e.step_key}: {e.event_specific_data.error.message[:500]}"
-                for e in result.all_events
-                if e.is_step_failure
-            ]
-            raise SystemExit(f"{label} / {name} failed:\n" + "\n".join(failures))
-        rows, misses, assets, reused = 0, {}, 0, 0
-        for event in result.get_asset_materialization_events():
-            mat = event.event_specific_data.materialization
-            assets += 1
-            was_reused = bool(mat.metadata.get("reused"))
-            reused += int(was_reused)
-            if "dagster/row_count" in mat.metadata and not was_reused:
-                rows += mat.metadata["dagster/row_count"].value
-            if "embed_misses" in mat.metadata:
-                misses[mat.asset_key.to_user_string()] = mat.metadata["embed_misses"].value
-        stand_ins = encoder.stand_in_texts - stand_in_before
+        out = _stage_in_child(job, list(keys.resolve(graph)), encoder)
+        if out["failures"]:
+            raise SystemExit(f"{label} / {name} failed:\n" + "\n".join(out["failures"]))
+        real_texts, real_seconds, stand_ins = out["encoder"]
+        encoder.real_texts += real_texts
+        encoder.real_seconds += real_seconds
+        encoder.stand_in_texts += stand_ins
         results.append(
             StageResult(
                 name,
-                seconds,
-                peak_rss_mb(),
-                rows,
+                out["seconds"],
+                out["peak_mb"],
+                out["rows"],
                 extrapolated_s=encoder.extrapolated_seconds(stand_ins),
-                misses=misses,
-                assets=assets,
-                reused=reused,
+                misses=out["misses"],
+                assets=out["assets"],
+                reused=out["reused"],
             )
         )
-        print(f"  {label}: {name} {seconds:.1f}s", file=sys.stderr, flush=True)
+        print(f"  {label}: {name} {out['seconds']:.1f}s", file=sys.stderr, flush=True)
     return results
 
 
@@ -268,8 +314,6 @@ def main() -> None:
         )
         print(f"generated in {time.perf_counter() - start:.0f}s", file=sys.stderr)
 
-    import dagster as dg
-
     from pipelines.definitions import build_definitions
     from pipelines.settings import MINILM, Settings
 
@@ -300,7 +344,6 @@ def main() -> None:
 
     runs: dict[str, list[StageResult]] = {}
     requests: dict[str, int] = {}
-    inst = dg.DagsterInstance.get()
     openai = ServedElsewhere("openai")
     os.environ["OPENAI_API_KEY"] = openai.secret
     changed_catalog, n_changed = change_one_percent(catalog)
@@ -316,7 +359,7 @@ def main() -> None:
         tmdb = ServedElsewhere("tmdb", catalog_path)
         os.environ["TMDB_READ_ACCESS_TOKEN"] = tmdb.secret
         defs = build_definitions(settings(tmdb, openai, **extra))
-        runs[title] = run_stages(defs, inst, encoder, title)
+        runs[title] = run_stages(defs, encoder, title)
         requests[title] = tmdb.close()
     openai.close()
 
