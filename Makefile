@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/reelreason build
 
+# TEST_WORKERS=0 runs the tests in one process (easier to read when debugging one).
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

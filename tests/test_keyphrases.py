@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from assets.incremental import REUSE_TAG
 from reelreason.fakes.chat_server import FakeChat, grounded_phrases
 from reelreason.keyphrases import (
     PROMPT_VERSION,
@@ -233,11 +234,12 @@ def test_keyphrase_build_against_a_local_chat_server(builder, monkeypatch):
     assert len(top) == 10 and top[0][1] == pytest.approx(1.0)  # the phrase itself, cosine 1
     assert top[0][3] and all(" ~ " in e for e in top[0][3])
 
-    # Unchanged films: the rerun asks the model nothing.
+    # Unchanged films, recomputed (not reused): every answer comes from the cache.
     with FakeChat() as chat:
         monkeypatch.setenv("REELREASON_LLM_API_KEY", chat.api_key)
         second = builder.run(
             "key:movie_keyphrases or key:warehouse_build",
+            tags={REUSE_TAG: "off"},
             llm_base_url=chat.base_url,
             llm_model="fake-llm",
         )

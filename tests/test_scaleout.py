@@ -65,8 +65,14 @@ def _writer(args) -> list[str]:
 def _concurrent_writers(lake: Warehouse, workers: int = 3) -> None:
     ctx = multiprocessing.get_context("spawn")
     args = [(str(lake.root), lake.catalog, lake.data_location, w) for w in range(workers)]
-    with ctx.Pool(workers) as pool:
+    # close + join, not the context manager's terminate(): a worker SIGTERMed while holding
+    # the task queue's lock leaves a sibling waiting on that lock forever (it happened once).
+    pool = ctx.Pool(workers)
+    try:
         errors = [e for errs in pool.map(_writer, args) for e in errs]
+    finally:
+        pool.close()
+        pool.join()
     assert errors == []
     with lake.session(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == workers * 8
