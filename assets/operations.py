@@ -4,6 +4,8 @@ The management jobs are thin ops over `Warehouse` methods, the same ones `reelre
 promote|rollback|retain|export` call, so the UI and the command line cannot disagree.
 """
 
+import json
+
 import dagster as dg
 from pydantic import Field
 
@@ -32,11 +34,17 @@ def parquet_export(
     folder = warehouse.lake.export_build(context.run.run_id)
     files = sorted(folder.glob("*.parquet"))
     size = sum(f.stat().st_size for f in files)
-    context.log.info(f"exported {len(files)} tables ({size / 1e6:.1f} MB) to {folder}")
+    tables = json.loads((folder / "manifest.json").read_text())["tables"]
+    copied = sum(1 for info in tables.values() if info.get("copied_from"))
+    context.log.info(
+        f"exported {len(files)} tables ({size / 1e6:.1f} MB) to {folder}; {copied} unchanged "
+        "table versions copied from an earlier export"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(folder)),
             "files": len(files),
+            "copied_from_earlier_export": copied,
             "megabytes": round(size / 1e6, 3),
             "manifest": dg.MetadataValue.path(str(folder / "manifest.json")),
         }

@@ -855,15 +855,34 @@ class Warehouse:
         tmp.mkdir(parents=True)  # beside dest: the final rename stays on one filesystem
         try:
             with closing(self.connect(read_only=True, snapshot=build["snapshot_id"])) as con:
+                versions = dict(
+                    con.execute(
+                        f"SELECT table_name, snapshot_id FROM {LAKE}.build_tables "
+                        "WHERE build_id = ?",
+                        [build["build_id"]],
+                    ).fetchall()
+                )
+                earlier = self._exported_versions(dest.parent)
                 tables = {}
                 for table in self.data_tables(con):
                     target = tmp / f"{table}.parquet"
-                    con.execute(
-                        f"COPY (FROM {LAKE}.main.{table}) TO {_sql_str(str(target))} "
-                        "(FORMAT parquet, COMPRESSION zstd)"
-                    )
-                    rows = con.execute(f"SELECT count(*) FROM {LAKE}.main.{table}").fetchone()
-                    tables[table] = {"file": target.name, "rows": int(rows[0])}
+                    version = versions.get(table)
+                    same = earlier.get((table, version)) if version is not None else None
+                    if same is not None:
+                        # A table version an earlier export already wrote (a reused step):
+                        # copy its file instead of encoding the rows again.
+                        path, rows, source_build = same
+                        shutil.copyfile(path, target)
+                        tables[table] = {"file": target.name, "rows": rows}
+                        tables[table]["copied_from"] = source_build
+                    else:
+                        con.execute(
+                            f"COPY (FROM {LAKE}.main.{table}) TO {_sql_str(str(target))} "
+                            "(FORMAT parquet, COMPRESSION zstd)"
+                        )
+                        rows = con.execute(f"SELECT count(*) FROM {LAKE}.main.{table}").fetchone()
+                        tables[table] = {"file": target.name, "rows": int(rows[0])}
+                    tables[table]["table_snapshot_id"] = version
             manifest = {
                 "build_id": build["build_id"],
                 "snapshot_id": build["snapshot_id"],
@@ -876,6 +895,27 @@ class Warehouse:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return dest
+
+    @staticmethod
+    def _exported_versions(folder: Path) -> dict[tuple[str, int], tuple[Path, int, str]]:
+        """(table, table snapshot) -> (file, rows, build) over the complete exports in
+        `folder` (those with a manifest; a half-written one never has one)."""
+        found: dict[tuple[str, int], tuple[Path, int, str]] = {}
+        for manifest_path in sorted(folder.glob("*/manifest.json")):
+            try:
+                manifest = json.loads(manifest_path.read_text())
+                for table, info in manifest.get("tables", {}).items():
+                    file = manifest_path.parent / info["file"]
+                    if (
+                        info.get("table_snapshot_id") is not None
+                        and file.is_file()
+                        and pq.read_metadata(file).num_rows == int(info["rows"])
+                    ):
+                        key = (table, int(info["table_snapshot_id"]))
+                        found[key] = (file, int(info["rows"]), manifest["build_id"])
+            except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+                continue  # not one of ours, or damaged: simply not a source to copy from
+        return found
 
 
 _BUILD_TABLES_SCHEMA = pa.schema(

@@ -1,6 +1,7 @@
 """Reuse of unchanged steps: a rebuild does only the work its changed inputs need, and what it
 publishes equals a build from scratch on the same inputs."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -75,6 +76,14 @@ def test_no_change_rebuild_reuses_every_step_and_a_setting_recomputes_only_its_d
     assert next(b for b in builder.lake.builds() if b["current"])["build_id"] == again.run_id
     with builder.lake.session(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == cached
+    # Its export copies the first export's files (same table versions), byte for byte.
+    exports = builder.lake.exports_path
+    manifest = json.loads((exports / again.run_id / "manifest.json").read_text())
+    assert {i.get("copied_from") for i in manifest["tables"].values()} == {first.run_id}
+    for table, info in manifest["tables"].items():
+        assert (exports / again.run_id / info["file"]).read_bytes() == (
+            exports / first.run_id / info["file"]
+        ).read_bytes(), table
     # A reused materialization keeps the metadata a person reads (preview, row count).
     mat = next(
         e.event_specific_data.materialization
