@@ -22,6 +22,7 @@ from reelreason.embeddings import (
     mix,
     normalize,
     sha256_text,
+    vector_matrix,
 )
 from reelreason.parse.common import Parsed
 from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set, training_set
@@ -410,11 +411,7 @@ def rating_parts(films: pa.Table, likes: pa.Table, dim: int, min_likes: int):
 
     if likes.num_rows == 0:
         return {}, {}
-    matrix = (
-        films.column("vector").combine_chunks().flatten().to_numpy().reshape(-1, dim)
-        if films.num_rows
-        else np.zeros((0, dim), np.float32)
-    )
+    matrix = vector_matrix(films.column("vector"), dim)
     users = pc.dictionary_encode(likes.column("user_id").combine_chunks())
     user_index = users.indices.to_numpy()
     names = users.dictionary.to_pylist()

@@ -35,6 +35,7 @@ from importlib import metadata as importlib_metadata
 import dagster as dg
 import duckdb
 
+from assets.publishing import markdown_preview
 from pipelines.resources import WarehouseResource
 from pipelines.settings import PROJECT_ROOT
 
@@ -310,8 +311,6 @@ class Step:
         return results
 
     def _basic_metadata(self, table: str) -> dict:
-        from assets.publishing import markdown_preview
-
         with self.warehouse.lake.session() as con:
             rows = con.execute(f"SELECT count(*) FROM lake.main.{table}").fetchone()[0]
             head = con.execute(f"FROM lake.main.{table} LIMIT 5").to_arrow_table()

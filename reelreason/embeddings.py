@@ -366,10 +366,12 @@ def vector_rows(column: pa.Array | pa.ChunkedArray) -> list[np.ndarray | None]:
 
 def vector_matrix(column: pa.Array | pa.ChunkedArray, dim: int) -> np.ndarray:
     """A FLOAT[] column of non-null dim-long vectors as one (rows, dim) float32 array."""
-    rows = vector_rows(column)
-    if not rows:
-        return np.zeros((0, dim), np.float32)
-    return np.stack(rows).astype(np.float32, copy=False).reshape(len(rows), dim)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+    values = column.flatten().to_numpy(zero_copy_only=False)
+    if column.null_count or values.size != len(column) * dim:
+        raise ValueError(f"expected {len(column)} non-null vectors of {dim} values")
+    return values.astype(np.float32, copy=False).reshape(len(column), dim)
 
 
 class EmbeddingCache:

@@ -536,13 +536,9 @@ class Warehouse:
 
     def latest_writes(self, con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
         """table -> (snapshot id, run id) of its most recent write."""
-        rows = con.execute(
-            f"""SELECT json_extract_string(commit_extra_info, '$.table') AS t,
-                       max(snapshot_id) AS s,
-                       arg_max(json_extract_string(commit_extra_info, '$.run_id'), snapshot_id)
-                FROM {LAKE}.snapshots() WHERE t IS NOT NULL GROUP BY t"""
-        ).fetchall()
-        return {t: (int(s), run) for t, s, run in rows}
+        return {
+            t: (i["snapshot_id"], i.get("run_id")) for t, i in self.latest_write_info(con).items()
+        }
 
     def latest_write_info(self, con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
         """table -> what its most recent write recorded: snapshot_id, run_id, content (sha256
