@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 export REELREASON_DAGSTER_DIR := $(CURDIR)/.dagster
 
-.PHONY: run test lint dev bench bench-full clean-warehouse
+.PHONY: run test lint dev bench bench-full acceptance clean-warehouse
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: $(STAMP)
 # The whole pipeline at real size (synthetic data, local TMDB/OpenAI servers); ~30-60 min.
 bench-full: $(STAMP)
 	$(BIN)/python scripts/bench_full.py
+
+# The full profile, offline, on a folder of real upstream files, into a temporary warehouse:
+#   make acceptance RAW=../shared/realdata-dev/raw
+acceptance: $(STAMP)
+	@test -n "$(RAW)" || { echo "usage: make acceptance RAW=<folder of real raw files>" >&2; exit 2; }
+	$(BIN)/python scripts/acceptance.py $(RAW)
 
 clean-warehouse:
 	rm -rf warehouse/catalog.sqlite warehouse/data warehouse/raw

@@ -76,6 +76,7 @@ def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
                 "ccpe_utterances",
                 "goemotions_texts",
                 "goemotions_emotions",
+                "goemotions_encoded",
             ],
             description="Liked films per user (namespaced ids): MovieLens >= 4, "
             "MovieTweetings >= 8/10, ReDial seeker liked (the seeker's own answer "
@@ -86,7 +87,13 @@ def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
             "ccpe_preferences",
             group_name=GROUP,
             kinds={"python", "pandera"},
-            deps=["ccpe_segments", "ccpe_utterances", "movie_xref", "goemotions_texts"],
+            deps=[
+                "ccpe_segments",
+                "ccpe_utterances",
+                "movie_xref",
+                "goemotions_texts",
+                "goemotions_encoded",
+            ],
             description="Every CCPE preference span on a film with its predicted "
             "polarity (P(positive)), the evidence behind CCPE likes.",
         ),
@@ -523,7 +530,48 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
     return _asset
 
 
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python"},
+    deps=["goemotions_texts"],
+    description="Encodes every GoEmotions text once per embedding model into the embedding "
+    "cache, before the three steps that use them (the CCPE polarity classifier, the emotion "
+    "prototypes and their evaluation), so none of them encodes a text another already has "
+    "and two never encode the same texts at the same time. Writes no table.",
+)
+def goemotions_encoded(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    sentence_model: SentenceTransformerResource,
+    openai_embeddings: OpenAIEmbeddingResource,
+) -> dg.MaterializeResult:
+    with warehouse.lake.session() as con:
+        texts = [t for (t,) in con.execute("SELECT text FROM goemotions_texts").fetchall()]
+    metadata: dict = {"texts": len(texts)}
+    for name in BACKENDS:
+        backend, reason = backend_for(name, context, sentence_model, openai_embeddings)
+        if backend is None:
+            metadata[f"{name}_status"] = reason
+            continue
+        report = embed_texts(
+            backend, texts, EmbeddingCache(warehouse.lake), run_id=context.run.run_id
+        ).report
+        context.log.info(
+            f"{name}: {report.unique:,} distinct texts, {report.hits:,} cached, "
+            f"{report.misses:,} encoded in {report.seconds:.1f}s"
+        )
+        metadata.update(
+            {
+                f"{name}_cached": report.hits,
+                f"{name}_encoded": report.misses,
+                f"{name}_seconds": round(report.seconds, 2),
+            }
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
 embedding_assets = [
+    goemotions_encoded,
     user_likes_tables,
     user_texts_table,
     movie_embeddings_asset("st", "sentence-transformers"),

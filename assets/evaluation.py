@@ -137,6 +137,7 @@ def _summaries(build_id, embedding, model, segment, per_method, seed) -> list[di
         "movie_xref",
         "goemotions_texts",
         "goemotions_emotions",
+        "goemotions_encoded",
         "keyphrase_embeddings_st",
         # what users have already seen, never recommended back (SEEN_SQL)
         "ml1m_ratings",
@@ -444,6 +445,7 @@ def _summary_markdown(rows: list[dict]) -> str:
                 *[f"movie_embeddings_{b}" for b in BACKENDS],
                 "goemotions_texts",
                 "goemotions_emotions",
+                "goemotions_encoded",
             ],
             description="A 28-value emotion profile per film and embedding space: "
             "cosine to each GoEmotions emotion prototype (the mean embedding of the "
@@ -457,6 +459,7 @@ def _summary_markdown(rows: list[dict]) -> str:
                 *[f"user_embeddings_{b}" for b in BACKENDS],
                 "goemotions_texts",
                 "goemotions_emotions",
+                "goemotions_encoded",
             ],
             description="The same 28-value emotion profile for every user vector.",
         ),

@@ -12,11 +12,17 @@ from assets.incremental import Step
 from assets.publishing import write_parsed
 from assets.staging import STAGING_TABLES
 from pipelines.resources import TmdbResource, WarehouseResource
-from reelreason.canonical import SOURCE_ORDER, build_movies, gather_references
+from reelreason.canonical import SOURCE_ORDER, build_movies, gather_references, ml_links_pairs
 from reelreason.enrich import FetchReport, ResponseCache, fetch_through_cache, parse_details
 from reelreason.parse.common import Parsed
-from reelreason.resolve import Match, Resolver
-from reelreason.texts import TEMPLATE_VERSION, estimate_tokens, movie_text, text_sha256
+from reelreason.resolve import Match, Resolver, imdb_crosswalk
+from reelreason.texts import (
+    TEMPLATE_VERSION,
+    clean_title,
+    estimate_tokens,
+    movie_text,
+    text_sha256,
+)
 from reelreason.tmdb import movie_details
 
 GROUP = "movies"
@@ -159,8 +165,10 @@ def movie_xref(
     report = FetchReport()
     with step.session() as con:
         refs, _ = gather_references(con)
+        crosswalk = imdb_crosswalk(ml_links_pairs(con))
     context.log.info(f"resolving {len(refs):,} film references from {len(SOURCE_ORDER)} sources")
     resolver = Resolver(
+        imdb_to_tmdb=crosswalk,
         fetch=lambda reqs: fetch_through_cache(
             reqs,
             cache=cache,
@@ -168,7 +176,7 @@ def movie_xref(
             run_id=run_id,
             report=report,
             log=context.log.info,
-        )
+        ),
     )
     matches = resolver.run(refs)
     rows = [
@@ -193,18 +201,16 @@ def movie_xref(
     (result,) = write_parsed(
         context, warehouse, Parsed({"movie_xref": table}), source="movies", step=step
     )
-    coverage = ["| source | references | resolved to TMDB | share |", "|---|---|---|---|"]
-    for source in SOURCE_ORDER:
-        n = sum(1 for m in matches if m.ref.source == source)
-        hit = sum(1 for m in matches if m.ref.source == source and m.tmdb_id is not None)
-        if n:
-            coverage.append(f"| {source} | {n} | {hit} | {hit / n:.0%} |")
+    rates = resolution_rates(matches)
     methods = Counter(m.method for m in matches)
     return dg.MaterializeResult(
         data_version=result.data_version,
         metadata={
             **result.metadata,
-            "coverage": dg.MetadataValue.md("\n".join(coverage)),
+            "coverage": dg.MetadataValue.md(resolution_markdown(rates)),
+            # one number per source, so the Plots tab charts resolution build over build
+            **{f"resolved_share/{src}": r["resolved_share"] for src, r in rates.items()},
+            "imdb_crosswalk_size": len(crosswalk),
             "match_methods": dg.MetadataValue.json(dict(methods.most_common())),
             "unresolved": methods.get("unresolved", 0),
             **_report_metadata(report, reason),
@@ -349,7 +355,7 @@ def movie_texts(
         return step.reused()[0]
     with step.session() as con:
         films = con.execute("FROM movies ORDER BY movie_id").to_arrow_table().to_pylist()
-    rows = []
+    rows, undescribed = [], []
     for f in films:
         fields = {
             "title": f["title"],
@@ -361,6 +367,18 @@ def movie_texts(
             "keywords": f["keywords"],
         }
         text = movie_text(**fields)
+        if not text:  # nothing real to say: left out with the reason, never an empty text
+            undescribed.append(
+                {
+                    "file": "table:movies",
+                    "line": None,
+                    "raw": f["movie_id"],
+                    "reason": f"film {f['movie_id']} has no usable title, year, genres, people, "
+                    "plot or keywords: nothing to describe",
+                    "rule": "no usable title or other field",
+                }
+            )
+            continue
         rows.append(
             {
                 "movie_id": f["movie_id"],
@@ -368,13 +386,12 @@ def movie_texts(
                 "template_version": TEMPLATE_VERSION,
                 "text_sha256": text_sha256(text),
                 "n_tokens_est": estimate_tokens(text),
-                "fields": [k for k, v in fields.items() if v not in (None, [], "")],
+                "fields": [k for k, v in fields.items() if _present(k, v)],
             }
         )
     table = pa.Table.from_pylist(rows, schema=TEXTS_SCHEMA)
-    (result,) = write_parsed(
-        context, warehouse, Parsed({"movie_texts": table}), source="movies", step=step
-    )
+    parsed = Parsed({"movie_texts": table}, quarantine={"movie_texts": undescribed})
+    (result,) = write_parsed(context, warehouse, parsed, source="movies", step=step)
     tokens = [r["n_tokens_est"] for r in rows] or [0]
     return dg.MaterializeResult(
         data_version=result.data_version,
@@ -385,6 +402,43 @@ def movie_texts(
             "example": dg.MetadataValue.md(rows[0]["text"] if rows else "_(none)_"),
         },
     )
+
+
+def resolution_rates(matches: list[Match]) -> dict[str, dict]:
+    """Per source: references, resolved to TMDB, share, and references per match method."""
+    rates: dict[str, dict] = {}
+    for source in SOURCE_ORDER:
+        mine = [m for m in matches if m.ref.source == source]
+        if not mine:
+            continue
+        hit = sum(1 for m in mine if m.tmdb_id is not None)
+        rates[source] = {
+            "references": len(mine),
+            "resolved": hit,
+            "resolved_share": round(hit / len(mine), 4),
+            "methods": dict(Counter(m.method for m in mine).most_common()),
+        }
+    return rates
+
+
+def resolution_markdown(rates: dict[str, dict]) -> str:
+    lines = [
+        "| source | references | resolved to TMDB | share | by method |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for source, r in rates.items():
+        methods = ", ".join(f"{k} {v:,}" for k, v in r["methods"].items())
+        lines.append(
+            f"| {source} | {r['references']:,} | {r['resolved']:,} | "
+            f"{r['resolved_share']:.1%} | {methods} |"
+        )
+    return "\n".join(lines)
+
+
+def _present(field: str, value) -> bool:
+    if field == "title":
+        return clean_title(value) is not None
+    return value not in (None, [], "")
 
 
 movie_assets = [movie_xref, tmdb_movies, movies_tables, movie_texts]

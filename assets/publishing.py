@@ -61,29 +61,38 @@ def write_parsed(
             )
         )
     quarantined_total = sum(len(v) for v in parsed.quarantine.values())
+    # A one-file parse labels rule-quarantined rows with that file; derived tables name
+    # themselves (`table:<name>`).
+    file = parsed.accounts[0].file if len(parsed.accounts) == 1 else None
     for name, table in parsed.tables.items():
-        quarantine = parsed.quarantine_table(name)
-        write = warehouse.write_table(
+        write, screened = warehouse.write_table(
             name,
             table,
             run_id=context.run.run_id,
             source=source,
-            quarantine=quarantine,
+            quarantine=parsed.quarantine_table(name),
             lineage=step.lineage() if step is not None else None,
+            file=file,
         )
+        parse_quarantined = len(parsed.quarantine.get(name, []))
         context.log.info(
-            f"{name}: {table.num_rows:,} rows written (snapshot {write.snapshot_id}), "
-            f"{quarantine.num_rows} quarantined"
+            f"{name}: {write.row_count:,} rows written (snapshot {write.snapshot_id}), "
+            f"{parse_quarantined + screened.quarantined} quarantined"
         )
-        for q in quarantine.slice(0, 5).to_pylist():
+        for q in parsed.quarantine.get(name, [])[:5]:
             context.log.warning(f"quarantined {q['file']}:{q['line']}: {q['reason']}")
+        for q in screened.quarantine.slice(0, 5).to_pylist():
+            context.log.warning(f"quarantined by rule: {q['reason']}")
         metadata = {
-            "dagster/row_count": table.num_rows,
-            "dagster/column_schema": column_schema(table),
-            "quarantined_rows": quarantine.num_rows,
+            "dagster/row_count": write.row_count,
+            "dagster/column_schema": column_schema(screened.table),
+            "quarantined_rows": parse_quarantined + screened.quarantined,
+            "quarantined_by_rules": screened.quarantined,
             "snapshot_id": write.snapshot_id,
-            "preview": dg.MetadataValue.md(markdown_preview(table)),
+            "preview": dg.MetadataValue.md(markdown_preview(screened.table)),
         }
+        if screened.rules:
+            metadata["quarantine_rules"] = dg.MetadataValue.json(screened.rules)
         if parsed.accounts and name == next(iter(parsed.tables)):  # the parse's file account
             metadata["source_files"] = dg.MetadataValue.md(file_accounts_markdown(parsed))
             metadata["quarantined_in_parse"] = quarantined_total

@@ -53,7 +53,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         resources={
             "warehouse": WarehouseResource(
-                root=str(settings.warehouse), catalog=settings.catalog, data_path=settings.data_path
+                root=str(settings.warehouse),
+                catalog=settings.catalog,
+                data_path=settings.data_path,
+                quarantine_max_fraction=settings.quarantine_max_fraction,
             ),
             "raw_files": RawFilesResource(
                 cache_dir=str(settings.warehouse / "raw"),

@@ -52,6 +52,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def lake(self) -> Warehouse:
         return Warehouse(self.root, catalog=self.catalog, data_path=self.data_path)
 
+    quarantine_max_fraction: float = Field(
+        default=0.01,
+        description="A table whose row-level rules quarantine a larger share is not written",
+    )
+
     def write_table(
         self,
         name: str,
@@ -61,13 +66,28 @@ class WarehouseResource(dg.ConfigurableResource):
         source: str,
         quarantine: pa.Table | None = None,
         lineage: dict | None = None,
-    ) -> TableWrite:
-        schemas.validate(name, table)
+        file: str | None = None,
+    ) -> tuple[TableWrite, schemas.Screened]:
+        """Validate, quarantine the rows that break row-level rules, write the rest (with the
+        parser's own quarantine rows) in one snapshot. Returns the write and what was kept out."""
+        screened = schemas.validate_rows(
+            name, table, file=file, max_fraction=self.quarantine_max_fraction
+        )
+        if quarantine is not None and screened.quarantined:
+            quarantine = pa.concat_tables([quarantine, screened.quarantine])
+        elif screened.quarantined:
+            quarantine = screened.quarantine
         if quarantine is not None:
             schemas.validate("quarantine_rows", quarantine)
-        return self.lake.write_table(
-            name, table, run_id=run_id, source=source, quarantine=quarantine, lineage=lineage
+        write = self.lake.write_table(
+            name,
+            screened.table,
+            run_id=run_id,
+            source=source,
+            quarantine=quarantine,
+            lineage=lineage,
         )
+        return write, screened
 
     def record_raw_files(self, dataset: str, records: list[RawFileRecord], *, run_id: str) -> None:
         rows = pa.Table.from_pylist(

@@ -294,8 +294,10 @@ INTERNAL_DESCRIPTIONS = {
     "rollback. The newest event names the current build.",
     "build_metrics": "Each build's `eval_results` rows, copied at publish: metrics compare "
     "across builds without time travel.",
-    "quarantine": "Rows a parser rejected, with their file, line, raw text and reason. A "
-    "table's rows are replaced with each write of that table.",
+    "quarantine": "Rows kept out of a table, with their file, line, raw text, reason and rule: "
+    "lines a parser could not read (`rule = 'parse'`) and rows that broke a row-level rule of "
+    "the table's schema (the row as JSON in `raw`). A table's rows are replaced with each "
+    "write of that table.",
     "raw_files": "Provenance of the upstream files the pipeline read: where each came from, "
     "its size, sha256 and checksum status.",
     "tmdb_responses": "The TMDB response cache. Append-only: the newest answer per "
@@ -345,9 +347,11 @@ INTERNAL_COLUMNS = {
         "file": "the upstream file",
         "line": "1-based physical line in it",
         "raw": "the raw text of the row",
-        "reason": "why it was rejected",
+        "reason": "why it was rejected (for a rule: the row's key, the rule and the value)",
         "run_id": "the run that rejected it",
         "quarantined_at": "when",
+        "rule": "`parse` (the parser could not read the line) or the schema rule the row "
+        "broke, `column: check` (`title: str_length(1, None)`, `duplicate key (user_id, movie_id)`)",
     },
     "raw_files": {
         "dataset": "dataset (`movielens`, `redial`, …)",

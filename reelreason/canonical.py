@@ -30,6 +30,17 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
+def ml_links_pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """(imdb_id, tmdb_id) of MovieLens links.csv, for the offline IMDb crosswalk."""
+    if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ml_links'"
+    ).fetchone()[0]:
+        return []
+    return con.execute(
+        "SELECT imdb_id, tmdb_id FROM ml_links WHERE imdb_id IS NOT NULL AND tmdb_id IS NOT NULL"
+    ).fetchall()
+
+
 def gather_references(con: duckdb.DuckDBPyConnection) -> tuple[list[Reference], dict]:
     """Every source's references to films, with the attributes each source knows.
 

@@ -2,6 +2,8 @@
 
 Order, cheapest and surest first:
   1. MovieLens `links.csv` (movieId -> tmdbId): MovieLens ids are stable across releases.
+  1b. The same file as an offline IMDb crosswalk (imdbId -> tmdbId): every reference that
+     carries an IMDb id (MovieTweetings, INSPIRED's database) resolves without TMDB.
   2. IMDb ids (MovieTweetings, INSPIRED's database, links without a tmdbId) -> TMDB `/find`.
   3. Local matching of titles against films already known from steps 1-2 and from every
      source's own (title, year): exact year, then +-1, then a title that is unique.
@@ -26,6 +28,7 @@ from reelreason.tmdb import Request, Response, find_imdb, search_movie
 # Confidence by method (title searches scale this by title similarity).
 CONFIDENCE = {
     "movielens_links": 1.0,
+    "imdb_links": 1.0,
     "imdb_find": 1.0,
     "title_year_exact": 0.95,
     "title_year_near": 0.85,
@@ -94,6 +97,16 @@ def surrogate_id(ref: Reference) -> str:
     return f"local:{digest}"
 
 
+def imdb_crosswalk(pairs: Iterable[tuple[str | None, int | None]]) -> dict[str, int]:
+    """IMDb id -> TMDB id from (imdb_id, tmdb_id) pairs. An IMDb id that maps to two TMDB
+    films is ambiguous and left out (it goes on to TMDB /find or the title steps)."""
+    seen: dict[str, set[int]] = defaultdict(set)
+    for imdb_id, tmdb_id in pairs:
+        if imdb_id and tmdb_id:
+            seen[imdb_id].add(int(tmdb_id))
+    return {imdb_id: ids.pop() for imdb_id, ids in seen.items() if len(ids) == 1}
+
+
 def similarity(a: str | None, b: str | None) -> float:
     ka, kb = title_key(a), title_key(b)
     if not ka or not kb:
@@ -107,6 +120,8 @@ class Resolver:
     only what it could get, so offline runs resolve what the cache and local data allow."""
 
     fetch: Callable[[list[Request]], dict[str, Response]]
+    # IMDb id -> TMDB id from MovieLens links.csv (see imdb_crosswalk); ambiguous ids left out
+    imdb_to_tmdb: dict[str, int] = field(default_factory=dict)
     matches: dict[tuple[str, str], Match] = field(default_factory=dict)
     requests_made: list[Request] = field(default_factory=list)
     # (title key, year) -> canonical ids seen for it; title key -> ids (any year)
@@ -140,6 +155,7 @@ class Resolver:
             self.matches.setdefault((ref.source, ref.source_id), Match(ref))
         todo = list(self.matches.values())
         self._by_links(todo)
+        self._by_crosswalk([m for m in todo if m.tmdb_id is None and m.ref.imdb_id])
         self._by_imdb([m for m in todo if m.tmdb_id is None and m.ref.imdb_id])
         self._locally([m for m in todo if m.tmdb_id is None])
         self._by_search([m for m in todo if m.tmdb_id is None and m.ref.title])
@@ -160,6 +176,13 @@ class Resolver:
             if m.ref.tmdb_id:
                 cand = Candidate(m.ref.tmdb_id, m.ref.title or "", m.ref.alt_title, m.ref.year)
                 self._resolve(m, "movielens_links", cand)
+
+    def _by_crosswalk(self, todo: list[Match]) -> None:
+        for m in todo:
+            tmdb_id = self.imdb_to_tmdb.get(m.ref.imdb_id)
+            if tmdb_id is not None:
+                cand = Candidate(tmdb_id, m.ref.title or "", m.ref.alt_title, m.ref.year)
+                self._resolve(m, "imdb_links", cand)
 
     def _by_imdb(self, todo: list[Match]) -> None:
         answers = self._ask(find_imdb(m.ref.imdb_id) for m in todo)

@@ -18,16 +18,25 @@ TEMPLATE_VERSION = "movie-text-v1"
 TOP_CAST = 5
 TOP_KEYWORDS = 15
 _PLACEHOLDERS = {"", "nan", "none", "null", "n/a", "na", "unknown", "[]", "{}"}
+# Titles are judged more narrowly: "Unknown" (2011), "N/A" or "9" are films. Only what a
+# program writes for a missing value, or a title with no letter, digit or symbol at all.
+_TITLE_PLACEHOLDERS = {"", "nan", "none", "null", "[]", "{}"}
 
 
-def clean(value) -> str | None:
+def clean(value, placeholders: set[str] = _PLACEHOLDERS) -> str | None:
     """A real, non-placeholder string, or None."""
     if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
     text = re.sub(r"\s+", " ", str(value)).strip()
-    return None if text.lower() in _PLACEHOLDERS else text
+    return None if text.lower() in placeholders else text
+
+
+def clean_title(value) -> str | None:
+    """A usable title: any real title, whatever characters it is made of (`...And Justice
+    for All`, `.com for Murder`, `#9`, `(500) Days of Summer`, `1917`, `?`), or None."""
+    return clean(value, _TITLE_PLACEHOLDERS)
 
 
 def clean_list(values: Iterable | None, limit: int | None = None) -> list[str]:
@@ -50,9 +59,11 @@ def movie_text(
     keywords: Iterable[str] | None = None,
 ) -> str:
     parts = []
-    t = clean(title)
+    t = clean_title(title)
     if t:
         parts.append(f"Title: {t} ({year})." if year else f"Title: {t}.")
+    elif year:  # a film with no usable title is described by its other fields
+        parts.append(f"Year: {year}.")
     for label, values in (
         ("Genres", clean_list(genres)),
         ("Director" if len(clean_list(directors)) == 1 else "Directors", clean_list(directors)),
@@ -67,6 +78,23 @@ def movie_text(
     if kw:
         parts.append(f"Keywords: {', '.join(kw)}.")
     return " ".join(parts)
+
+
+# Hygiene of a finished text. A placeholder standing where a value goes (prose may say "an
+# unknown organism"; a title may be "Unknown"), or a label with nothing after it before the
+# next label (`Genres: . Plot:`). Titles are never judged as placeholders: they come first,
+# after `Title: `, and may begin with dots or be made only of digits or punctuation.
+_PLACEHOLDER_WORDS = "|".join(w for w in sorted(_PLACEHOLDERS) if w.isalpha()) + "|n/a"
+PLACEHOLDER_IN_TEXT = re.compile(
+    rf"(?:(?<!^Title): |, |\()(?:{_PLACEHOLDER_WORDS})(?=[.,)]|$)", re.IGNORECASE
+)
+EMPTY_LABEL_IN_TEXT = re.compile(r"(?:^|\. )[A-Z][a-z]+:(?: ?[.,](?= [A-Z][a-z]+: |$)| ?$)")
+
+
+def text_is_clean(text: str) -> bool:
+    return bool(text.strip()) and not (
+        PLACEHOLDER_IN_TEXT.search(text) or EMPTY_LABEL_IN_TEXT.search(text)
+    )
 
 
 def text_sha256(text: str) -> str:

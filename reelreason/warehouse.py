@@ -52,7 +52,8 @@ _INTERNAL_DDL = {
     "quarantine": """
         CREATE TABLE IF NOT EXISTS lake.quarantine (
             source VARCHAR, table_name VARCHAR, file VARCHAR, line BIGINT,
-            raw VARCHAR, reason VARCHAR, run_id VARCHAR, quarantined_at TIMESTAMPTZ)""",
+            raw VARCHAR, reason VARCHAR, run_id VARCHAR, quarantined_at TIMESTAMPTZ,
+            rule VARCHAR)""",
     "raw_files": """
         CREATE TABLE IF NOT EXISTS lake.raw_files (
             dataset VARCHAR, path VARCHAR, origin VARCHAR, url VARCHAR, bytes BIGINT,
@@ -357,6 +358,18 @@ class Warehouse:
         missing = [ddl for name, ddl in _INTERNAL_DDL.items() if name not in have]
         if missing:
             self._retrying(con, lambda c: [c.execute(ddl) for ddl in missing], "create tables", {})
+        # Warehouses from before quarantine rows named their rule gain the column once.
+        columns = con.execute(
+            "SELECT column_name FROM duckdb_columns() "
+            f"WHERE database_name = '{LAKE}' AND table_name = 'quarantine'"
+        ).fetchall()
+        if ("rule",) not in columns:
+            self._retrying(
+                con,
+                lambda c: c.execute(f"ALTER TABLE {LAKE}.quarantine ADD COLUMN rule VARCHAR"),
+                "add quarantine.rule",
+                {},
+            )
 
     @contextmanager
     def session(self, **kwargs) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -472,7 +485,8 @@ class Warehouse:
                 con.register("incoming_quarantine", quarantine)
                 con.execute(
                     f"INSERT INTO {LAKE}.quarantine "
-                    "SELECT ?, ?, file, line, raw, reason, ?, now() FROM incoming_quarantine",
+                    "SELECT ?, ?, file, line, raw, reason, ?, now(), coalesce(rule, 'parse') "
+                    "FROM incoming_quarantine",
                     [source, name, run_id],
                 )
                 con.unregister("incoming_quarantine")

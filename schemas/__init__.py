@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
 
+from reelreason.parse.common import QUARANTINE_SCHEMA
 from schemas import movies, staging, users, warehouse
 
 TABLE_MODELS: dict[str, type[staging.Table]] = {
@@ -57,30 +62,195 @@ _NULLABLE_INTS = {
     pa.int32(): pd.Int32Dtype(),
     pa.int64(): pd.Int64Dtype(),
 }
+# Rule-quarantined rows stop a table only past this many, whatever the share: one odd row in
+# a 40-row table is a quarantined row, not a failed build.
+MIN_QUARANTINED_TO_FAIL = 10
+RAW_CHARS = 1000  # a quarantined row's values, as JSON, cut to this length
 
 
 class SchemaViolation(ValueError):
     """A table broke its published contract; it was not written."""
 
 
-def to_pandas(table: pa.Table) -> pd.DataFrame:
-    # Nullable integer dtypes: a missing year must not turn the column into floats.
-    return table.to_pandas(types_mapper=_NULLABLE_INTS.get)
+def to_pandas(table: pa.Table, model: type | None = None) -> pd.DataFrame:
+    # Nullable integer dtypes: a missing year must not turn the column into floats; a column
+    # the model declares as pandas' nullable `boolean` is given that dtype, never `object`.
+    df = table.to_pandas(types_mapper=_NULLABLE_INTS.get)
+    if model is not None:
+        for name, column in model.to_schema().columns.items():
+            if name in df and str(column.dtype) == "boolean":
+                df[name] = df[name].astype("boolean")
+    return df
 
 
-def validate(name: str, table: pa.Table) -> None:
+def _model(name: str) -> type[staging.Table]:
     model = TABLE_MODELS.get(name)
     if model is None:
         raise SchemaViolation(f"table {name!r} has no pandera model in schemas/; add one")
+    return model
+
+
+def _first_cases(failure_cases: pd.DataFrame, limit: int = 10) -> str:
+    return "\n".join(
+        f"  column={r.column} check={r.check} value={r.failure_case!r} index={r.index}"
+        for r in failure_cases.head(limit).itertuples()
+    )
+
+
+def validate(name: str, table: pa.Table) -> None:
+    """Strict check for the warehouse's own bookkeeping rows: any failure stops the write."""
     try:
-        model.validate(to_pandas(table), lazy=True)
+        _model(name).validate(to_pandas(table), lazy=True)
     except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.head(10)
-        lines = [
-            f"  column={r.column} check={r.check} value={r.failure_case!r} index={r.index}"
-            for r in cases.itertuples()
-        ]
         raise SchemaViolation(
             f"Table {name} failed its schema ({len(exc.failure_cases)} failure case(s)); "
-            "nothing was written. First cases:\n" + "\n".join(lines)
+            "nothing was written. First cases:\n" + _first_cases(exc.failure_cases)
         ) from None
+
+
+@dataclass
+class Screened:
+    """A table after row-level validation: the rows that passed, and the ones that did not."""
+
+    table: pa.Table
+    quarantine: pa.Table  # reelreason.parse.common.QUARANTINE_SCHEMA
+    rules: dict[str, int] = field(default_factory=dict)  # rule -> rows it quarantined
+
+    @property
+    def quarantined(self) -> int:
+        return self.quarantine.num_rows
+
+
+def key_columns(name: str) -> tuple[str, ...]:
+    """The table's declared key (`_key`), else its single-column unique field."""
+    model = _model(name)
+    declared = getattr(model, "_key", ())
+    if declared:
+        return tuple(declared)
+    unique = [c for c, col in model.to_schema().columns.items() if col.unique]
+    return tuple(unique[:1])
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list) and len(value) > 16 and all(isinstance(v, float) for v in value):
+        return f"<{len(value)} floats>"  # a vector: its values say nothing to a reader
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _row_json(df: pd.DataFrame, i) -> str:
+    row = {c: _jsonable(v) for c, v in df.loc[i].items()}
+    return json.dumps(row, ensure_ascii=False, default=str)[:RAW_CHARS]
+
+
+def _key_text(df: pd.DataFrame, i, key: tuple[str, ...]) -> str:
+    return ", ".join(f"{c}={_jsonable(df.at[i, c])}" for c in key if c in df)
+
+
+def validate_rows(
+    name: str,
+    table: pa.Table,
+    *,
+    file: str | None = None,
+    max_fraction: float = 1.0,
+) -> Screened:
+    """Check `table` against its pandera model, splitting its rules in two:
+
+    - table-level invariants (column set, types, checks over the whole table) stop the write
+      with `SchemaViolation`, naming the rule and the first cases;
+    - row-level rules (ranges, formats, non-empty strings, list contents, text hygiene,
+      the declared key) send the offending rows to quarantine with the table, key, rule and
+      value, and the rest is written. Of rows sharing a key, the first (in the table's
+      order: file order for staging tables) is kept and the later copies are quarantined.
+
+    More than `max_fraction` of the rows quarantined (and at least MIN_QUARANTINED_TO_FAIL)
+    is a broken input rather than odd rows: that stops the write too.
+    `file` labels the quarantine rows (the upstream file, or the table for derived ones)."""
+    model = _model(name)
+    df = to_pandas(table, model)
+    key = key_columns(name)
+    label = file or f"table:{name}"
+    reasons: dict[int, list[tuple[str, str]]] = {}  # row position -> (rule, detail)
+    if key and all(c in df for c in key) and len(df):
+        dupes = np.flatnonzero(df.duplicated(list(key), keep="first").to_numpy())
+        for i in dupes:
+            reasons.setdefault(int(i), []).append(
+                (
+                    f"duplicate key ({', '.join(key)})",
+                    "a copy of an earlier row's key; the first is kept",
+                )
+            )
+    # NULLs where the model allows none are row-level, but would turn a bool or float column
+    # into `object` and fail the whole table's dtype: judge them first, per column.
+    columns = model.to_schema().columns
+    for column, spec in columns.items():
+        if column in df and not spec.nullable:
+            nulls = np.flatnonzero(table.column(column).is_null().to_numpy(zero_copy_only=False))
+            for i in nulls:
+                reasons.setdefault(int(i), []).append((f"{column}: not_nullable", "value None"))
+    checked = df
+    if reasons:  # convert again without those rows, so dtypes come out right
+        kept = np.setdiff1d(np.arange(table.num_rows), np.fromiter(reasons, dtype=np.int64))
+        checked = to_pandas(table.take(pa.array(kept)), model)
+        checked.index = pd.Index(kept)
+    try:
+        model.validate(checked, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        table_level = cases[cases["index"].isna()]
+        if len(table_level):
+            raise SchemaViolation(
+                f"Table {name} broke a table-level rule of its schema; nothing was written. "
+                "First cases:\n" + _first_cases(table_level)
+            ) from None
+        for r in cases.itertuples():
+            rule = f"{r.column}: {r.check}" if r.schema_context == "Column" else str(r.check)
+            if r.check == "field_uniqueness":
+                continue  # the declared key already decided which copy stays
+            reasons.setdefault(int(r.index), []).append(
+                (rule, f"value {_jsonable(r.failure_case)!r}"[:200])
+            )
+    if not reasons:
+        return Screened(table, pa.Table.from_pylist([], schema=QUARANTINE_SCHEMA))
+    bad = sorted(reasons)
+    rules: dict[str, int] = {}
+    rows = []
+    for i in bad:
+        seen = list(dict.fromkeys(rule for rule, _ in reasons[i]))
+        for rule in seen:
+            rules[rule] = rules.get(rule, 0) + 1
+        detail = "; ".join(dict.fromkeys(f"{rule} ({d})" for rule, d in reasons[i]))
+        where = _key_text(df, df.index[i], key)
+        rows.append(
+            {
+                "file": label,
+                "line": None,
+                "raw": _row_json(df, df.index[i]),
+                "reason": f"{name} row {where or i}: {detail}"[:2000],
+                "rule": "; ".join(seen),
+            }
+        )
+    quarantine = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
+    share = len(bad) / table.num_rows
+    if share > max_fraction and len(bad) >= MIN_QUARANTINED_TO_FAIL:
+        top = ", ".join(
+            f"{rule!r} ×{n}" for rule, n in sorted(rules.items(), key=lambda kv: -kv[1])
+        )
+        raise SchemaViolation(
+            f"Table {name}: {len(bad):,} of {table.num_rows:,} rows ({share:.2%}) broke row-level "
+            f"rules, more than the {max_fraction:.2%} allowed (REELREASON_QUARANTINE_MAX_FRACTION); "
+            f"nothing was written. Rules: {top}. First cases:\n"
+            + "\n".join("  " + q["reason"] for q in rows[:5])
+        )
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[bad] = False
+    return Screened(table.filter(pa.array(keep)), quarantine, rules)

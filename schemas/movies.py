@@ -6,7 +6,7 @@ from pandera.typing import Series
 
 from reelreason.genres import TMDB_GENRES
 from reelreason.resolve import CONFIDENCE
-from reelreason.texts import _PLACEHOLDERS
+from reelreason.texts import text_is_clean
 from schemas.staging import IMDB_ID, Int16, Int32, Int64, Table
 
 MOVIE_ID = r"^(tmdb:\d+|local:[0-9a-f]{16})$"
@@ -45,18 +45,16 @@ class MovieXref(Table):
         ge=0, description="ratings or mentions behind this reference"
     )
 
-    @pa.dataframe_check(error="(source, source_id) must be unique")
-    @classmethod
-    def _one_row_per_reference(cls, df: pd.DataFrame) -> bool:
-        return not df.duplicated(["source", "source_id"]).any()
+    _key = ("source", "source_id")
 
     @pa.dataframe_check(error="movie_id must be tmdb:<tmdb_id> when resolved, local:... if not")
     @classmethod
-    def _ids_agree(cls, df: pd.DataFrame) -> bool:
+    def _ids_agree(cls, df: pd.DataFrame) -> pd.Series:
         resolved = df["tmdb_id"].notna()
-        expected = "tmdb:" + df.loc[resolved, "tmdb_id"].astype("int64").astype(str)
-        local = df.loc[~resolved, "movie_id"].str.startswith("local:").all()
-        return bool((df.loc[resolved, "movie_id"] == expected).all() and local)
+        expected = "tmdb:" + df["tmdb_id"].astype("Int64").astype("string")
+        return (resolved & (df["movie_id"] == expected).fillna(False)) | (
+            ~resolved & df["movie_id"].str.startswith("local:")
+        )
 
 
 class TmdbMovies(Table):
@@ -166,10 +164,4 @@ class MovieTexts(Table):
     @pa.check("text", error="placeholder word (nan/None/null) or empty label in a movie text")
     @classmethod
     def _no_placeholders(cls, s: Series[str]) -> Series[bool]:
-        # A placeholder standing where a value goes (prose may say "an unknown organism").
-        words = "|".join(w for w in _PLACEHOLDERS if w.isalpha()) + "|n/a"
-        placeholder = s.str.contains(
-            rf"(?:^|: |, |\()(?:{words})(?=[.,)]|$)", case=False, regex=True
-        )
-        empty_label = s.str.contains(r"[A-Za-z]+: (?:\.|,|$)", regex=True)
-        return ~(placeholder | empty_label)
+        return s.map(text_is_clean).astype(bool)

@@ -31,11 +31,19 @@ class Table(pa.DataFrameModel):
 
     # Names of list<string> columns; elements must be non-empty strings.
     _list_columns: tuple[str, ...] = ()
+    # The table's key: one row per key. Later copies of a key are quarantined (the first, in
+    # the table's order, is kept). Empty: the single `unique=True` field, if any.
+    _key: tuple[str, ...] = ()
 
+    # Row-level (a boolean per row): an odd list quarantines its row, not the table.
     @pa.dataframe_check(error="list columns must hold lists of non-empty strings")
     @classmethod
-    def _lists_hold_strings(cls, df: pd.DataFrame) -> bool:
-        return all(df[c].map(_is_str_list).all() for c in cls._list_columns if c in df)
+    def _lists_hold_strings(cls, df: pd.DataFrame) -> pd.Series:
+        ok = pd.Series(True, index=df.index)
+        for c in cls._list_columns:
+            if c in df:
+                ok &= df[c].map(_is_str_list).astype(bool)
+        return ok
 
 
 # --- MovieLens 1M ------------------------------------------------------------------------------
@@ -68,6 +76,8 @@ class Ml1mMovies(Table):
 
 class Ml1mRatings(Table):
     """MovieLens 1M ratings (`ratings.dat`), one row per (user, film) rating."""
+
+    _key = ("user_id", "movie_id")
 
     user_id: Series[Int32] = pa.Field(gt=0, description="MovieLens user id (`ml1m_users`)")
     movie_id: Series[Int32] = pa.Field(gt=0, description="MovieLens film id (`ml1m_movies`)")
@@ -132,6 +142,8 @@ class MovietweetingsMovies(Table):
 class MovietweetingsRatings(Table):
     """MovieTweetings ratings (`ratings.dat`), one row per rating tweet."""
 
+    _key = ("user_id", "imdb_id")
+
     user_id: Series[Int32] = pa.Field(gt=0, description="MovieTweetings user id")
     imdb_id: Series[str] = pa.Field(
         str_matches=IMDB_ID, description="the film (`movietweetings_movies.imdb_id`)"
@@ -158,6 +170,8 @@ SPLITS = ["train", "dev", "test"]
 
 class InspiredUtterances(Table):
     """INSPIRED dialog turns (`{train,dev,test}.tsv`), one row per utterance."""
+
+    _key = ("dialog_id", "utt_id")
 
     dialog_id: Series[str] = pa.Field(description="dialog (`inspired_dialogs`)")
     split: Series[str] = pa.Field(isin=SPLITS, description="upstream split")
@@ -252,6 +266,8 @@ class RedialConversations(Table):
 class RedialMessages(Table):
     """ReDial messages, one row per message, film mentions rendered to titles."""
 
+    _key = ("conversation_id", "message_id")
+
     conversation_id: Series[str] = pa.Field(description="conversation (`redial_conversations`)")
     message_id: Series[Int64] = pa.Field(nullable=True, description="upstream message id")
     position: Series[Int32] = pa.Field(ge=0, description="place in the conversation, from 0")
@@ -276,6 +292,8 @@ class RedialMessages(Table):
 class RedialMentions(Table):
     """ReDial films per conversation, with both sides' questionnaire answers
     (0 = no, 1 = yes, 2 = did not say; NULL when that side answered nothing)."""
+
+    _key = ("conversation_id", "redial_movie_id")
 
     conversation_id: Series[str] = pa.Field(description="conversation (`redial_conversations`)")
     redial_movie_id: Series[str] = pa.Field(str_matches=r"^\d+$", description="ReDial film id")
@@ -329,6 +347,8 @@ class RedialMovies(Table):
 class CcpeUtterances(Table):
     """CCPE-M utterances (`data.json`), one row per utterance."""
 
+    _key = ("conversation_id", "utterance_index")
+
     conversation_id: Series[str] = pa.Field(description="CCPE conversation id")
     utterance_index: Series[Int32] = pa.Field(ge=0, description="place in the conversation")
     speaker: Series[str] = pa.Field(isin=["USER", "ASSISTANT"], description="who speaks")
@@ -341,6 +361,9 @@ class CcpeUtterances(Table):
 class CcpeSegments(Table):
     """CCPE-M annotated spans, one row per (span, annotation). Spans nest; preference
     spans carry no polarity (see `ccpe_preferences`)."""
+
+    # one row per annotation of a segment
+    _key = ("conversation_id", "utterance_index", "segment_index", "annotation_type", "entity_type")
 
     conversation_id: Series[str] = pa.Field(description="CCPE conversation id")
     utterance_index: Series[Int32] = pa.Field(ge=0, description="utterance (`ccpe_utterances`)")
@@ -386,17 +409,25 @@ class GoemotionsTexts(Table):
     class Config:
         strict = False
 
+    _FIXED = frozenset({"comment_id", "text", "split", "labels", "n_raters"})
+
+    @pa.dataframe_check(error="one column per emotion: 28 of them")
+    @classmethod
+    def _emotion_columns(cls, df: pd.DataFrame) -> bool:  # table-level
+        return len([c for c in df.columns if c not in cls._FIXED]) == 28
+
     @pa.dataframe_check(error="emotion columns must be non-negative vote counts")
     @classmethod
-    def _votes(cls, df: pd.DataFrame) -> bool:
-        fixed = {"comment_id", "text", "split", "labels", "n_raters"}
-        votes = [c for c in df.columns if c not in fixed]
-        return len(votes) == 28 and bool((df[votes].fillna(0) >= 0).all().all())
+    def _votes(cls, df: pd.DataFrame) -> pd.Series:  # row-level
+        votes = [c for c in df.columns if c not in cls._FIXED]
+        return (df[votes].fillna(0) >= 0).all(axis=1)
 
 
 class GoemotionsRatings(Table):
     """GoEmotions raw rater rows (`goemotions_{1,2,3}.csv`), one row per (comment, rater),
     plus one 0/1 SMALLINT column per emotion; author names are dropped."""
+
+    _key = ("comment_id", "rater_id")
 
     comment_id: Series[str] = pa.Field(description="Reddit comment id")
     text: Series[str] = pa.Field(nullable=True, description="comment text")
@@ -407,7 +438,7 @@ class GoemotionsRatings(Table):
         nullable=True, description="comment time (UTC, no time zone)"
     )
     rater_id: Series[Int32] = pa.Field(nullable=True, description="rater id")
-    example_very_unclear: Series[bool] = pa.Field(
+    example_very_unclear: Series[pd.BooleanDtype] = pa.Field(
         nullable=True, description="the rater found the comment very unclear"
     )
 

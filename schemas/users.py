@@ -36,10 +36,7 @@ class UserLikes(Table):
         description="why this is a like (`rated 4/5`, `seeker said liked`, …)"
     )
 
-    @pa.dataframe_check(error="one row per (user, film)")
-    @classmethod
-    def _unique(cls, df: pd.DataFrame) -> bool:
-        return not df.duplicated(["user_id", "movie_id"]).any()
+    _key = ("user_id", "movie_id")  # one row per (user, film)
 
 
 class CcpePreferences(Table):
@@ -69,6 +66,13 @@ class UserTexts(Table):
     n_turns: Series[Int32] = pa.Field(ge=1, description="turns in `text`")
 
 
+def _agrees_with_most(df: pd.DataFrame, column: str) -> pd.Series:
+    """Row-level form of "one value per table": the odd rows out are the ones quarantined."""
+    if df.empty:
+        return pd.Series(True, index=df.index)
+    return df[column] == df[column].mode().iloc[0]
+
+
 def _unit(v) -> bool:
     return v is None or abs(float(np.linalg.norm(np.asarray(v, dtype=np.float64))) - 1) < 1e-3
 
@@ -83,14 +87,19 @@ class _Vectors(Table):
 
     @pa.dataframe_check(error="every vector has `dim` values and unit length")
     @classmethod
-    def _shape(cls, df: pd.DataFrame) -> bool:
-        ok = True
+    def _shape(cls, df: pd.DataFrame) -> pd.Series:  # row-level
+        ok = pd.Series(True, index=df.index)
         for col in [c for c in ("vector", "rating_vector", "text_vector") if c in df]:
             present = df[col].notna()
-            lengths = df.loc[present, col].map(len)
-            ok &= bool((lengths == df.loc[present, "dim"]).all())
-            ok &= bool(df.loc[present, col].map(_unit).all())
-        return ok and df["dim"].nunique() <= 1 and df["model"].nunique() <= 1
+            fits = df.loc[present, col].map(len) == df.loc[present, "dim"]
+            fits &= df.loc[present, col].map(_unit).astype(bool)
+            ok.loc[present] &= fits.astype(bool)
+        return ok
+
+    @pa.dataframe_check(error="one model and one dimension per table")
+    @classmethod
+    def _one_space(cls, df: pd.DataFrame) -> pd.Series:
+        return _agrees_with_most(df, "dim") & _agrees_with_most(df, "model")
 
 
 class MovieEmbeddings(_Vectors):
@@ -157,10 +166,10 @@ class EvalResults(Table):
 
     @pa.dataframe_check(error="a 95% interval must contain its value")
     @classmethod
-    def _interval(cls, df: pd.DataFrame) -> bool:
-        has = df["ci_low"].notna()
-        v, lo, hi = df.loc[has, "value"], df.loc[has, "ci_low"], df.loc[has, "ci_high"]
-        return bool(((lo <= v + 1e-9) & (v <= hi + 1e-9)).all())
+    def _interval(cls, df: pd.DataFrame) -> pd.Series:
+        v, lo, hi = df["value"], df["ci_low"], df["ci_high"]
+        inside = (lo <= v + 1e-9) & (v <= hi + 1e-9)
+        return df["ci_low"].isna() | inside.fillna(False)
 
 
 class _EmotionProfile(Table):
@@ -172,12 +181,18 @@ class _EmotionProfile(Table):
     class Config:
         strict = False
 
+    _FIXED = frozenset({"movie_id", "user_id", "embedding", "model", "top_emotions"})
+
+    @pa.dataframe_check(error="one column per emotion: 28 of them")
+    @classmethod
+    def _emotion_columns(cls, df: pd.DataFrame) -> bool:  # table-level
+        return len([c for c in df.columns if c not in cls._FIXED]) == 28
+
     @pa.dataframe_check(error="28 emotion cosines in [-1, 1]")
     @classmethod
-    def _profile(cls, df: pd.DataFrame) -> bool:
-        fixed = {"movie_id", "user_id", "embedding", "model", "top_emotions"}
-        cols = [c for c in df.columns if c not in fixed]
-        return len(cols) == 28 and bool(((df[cols] >= -1.0001) & (df[cols] <= 1.0001)).all().all())
+    def _profile(cls, df: pd.DataFrame) -> pd.Series:  # row-level
+        cols = [c for c in df.columns if c not in cls._FIXED]
+        return ((df[cols] >= -1.0001) & (df[cols] <= 1.0001)).all(axis=1)
 
 
 class MovieEmotions(_EmotionProfile):
@@ -185,11 +200,15 @@ class MovieEmotions(_EmotionProfile):
     28 of `goemotions_emotions`), the cosine of the film's vector to that emotion's
     prototype (the mean embedding of the comments labelled with it)."""
 
+    _key = ("embedding", "movie_id")
+
     movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID, description="the film (`movies`)")
 
 
 class UserEmotions(_EmotionProfile):
     """Emotion profile per (user, embedding), as `movie_emotions` but for taste vectors."""
+
+    _key = ("embedding", "user_id")
 
     user_id: Series[str] = pa.Field(str_matches=USER_ID, description="the user")
 
@@ -198,6 +217,8 @@ class MovieKeyphrases(Table):
     """10-15 short keyphrases per film written by a chat model from the film's own text
     (mood, themes, style, audience, emotions, plot elements, similar films). Films whose
     answers stayed invalid have no rows here and a `quarantine` row with the reason."""
+
+    _key = ("movie_id", "position")
 
     movie_id: Series[str] = pa.Field(str_matches=MOVIE_ID, description="the film (`movies`)")
     phrase: Series[str] = pa.Field(
@@ -213,16 +234,14 @@ class MovieKeyphrases(Table):
 
     @pa.dataframe_check(error="each film has 10-15 distinct phrases at positions 0..n-1")
     @classmethod
-    def _per_film(cls, df: pd.DataFrame) -> bool:
+    def _per_film(cls, df: pd.DataFrame) -> pd.Series:  # row-level: all rows of a bad film
         if df.empty:
-            return True
-        lowered = df.assign(p=df["phrase"].str.lower())
-        counts = df.groupby("movie_id")["position"].agg(["count", "max"])
-        return bool(
-            counts["count"].between(10, 15).all()
-            and (counts["max"] == counts["count"] - 1).all()
-            and not lowered.duplicated(["movie_id", "p"]).any()
-        )
+            return pd.Series(True, index=df.index)
+        by_film = df.groupby("movie_id")["position"]
+        count, top = by_film.transform("count"), by_film.transform("max")
+        repeated = df.assign(p=df["phrase"].str.lower()).duplicated(["movie_id", "p"], keep=False)
+        film_repeats = repeated.groupby(df["movie_id"]).transform("any")
+        return count.between(10, 15) & (top == count - 1) & ~film_repeats
 
 
 class KeyphraseEmbeddings(Table):
@@ -237,12 +256,14 @@ class KeyphraseEmbeddings(Table):
     dim: Series[Int32] = pa.Field(gt=0, description="vector length")
     vector: Series[object] = pa.Field(description="FLOAT[], unit length")
 
+    _key = ("movie_id", "position")
+
     @pa.dataframe_check(error="every vector has `dim` values and unit length")
     @classmethod
-    def _shape(cls, df: pd.DataFrame) -> bool:
-        lengths = df["vector"].map(len)
-        return bool(
-            (lengths == df["dim"]).all()
-            and df["vector"].map(_unit).all()
-            and df["model"].nunique() <= 1
-        )
+    def _shape(cls, df: pd.DataFrame) -> pd.Series:  # row-level
+        return (df["vector"].map(len) == df["dim"]) & df["vector"].map(_unit).astype(bool)
+
+    @pa.dataframe_check(error="one model per table")
+    @classmethod
+    def _one_model(cls, df: pd.DataFrame) -> pd.Series:
+        return _agrees_with_most(df, "model")

@@ -14,6 +14,7 @@ class QuarantineRows(pa.DataFrameModel):
     line: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
     raw: Series[str]
     reason: Series[str] = pa.Field(str_length={"min_value": 1})
+    rule: Series[str] = pa.Field(nullable=True)
 
     class Config:
         strict = True

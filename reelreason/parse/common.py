@@ -18,8 +18,16 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+# `rule` is NULL for a parser's rejects (stored as 'parse') and names the schema rule for a
+# row that parsed but broke a row-level rule of its table's model (schemas.validate_rows).
 QUARANTINE_SCHEMA = pa.schema(
-    [("file", pa.string()), ("line", pa.int64()), ("raw", pa.string()), ("reason", pa.string())]
+    [
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("raw", pa.string()),
+        ("reason", pa.string()),
+        ("rule", pa.string()),
+    ]
 )
 
 # Above this share of unparseable lines a file is structurally broken, not slightly dirty.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -97,28 +98,54 @@ def split_titles(value: str | None) -> list[str]:
 _DICT_ITEM = re.compile(r"^\s*'?(?P<key>.*?)'?\s*:\s*(?P<value>-?\d+)\s*$", re.DOTALL)
 
 
+def _order(value) -> tuple[int, float, str]:
+    """Sort key of a literal's index value: numbers in order, anything else after them
+    (a mixed literal such as {'A': 1, 'B': '2'} must not raise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return (1, 0.0, str(value))
+    return (0, float(value), "")
+
+
+@dataclass(frozen=True)
+class LiteralKeys:
+    keys: tuple[str, ...]
+    malformed: bool = False  # recovered item by item
+    blank_keys: int = 0  # empty or whitespace keys dropped (real files have `'': 11`)
+
+
 @lru_cache(maxsize=65536)
-def parse_literal_dict(value: str | None) -> tuple[tuple[str, ...], bool]:
+def parse_literal_dict(value: str | None) -> LiteralKeys:
     """Keys of an INSPIRED `*_dict` Python literal, ordered by their index.
 
-    Returns (keys, malformed). A malformed literal is recovered item by item
-    (`'Office Space (1999): 1}` -> ('Office Space (1999)',)) instead of being dropped.
-    """
+    A malformed literal is recovered item by item (`'Office Space (1999): 1}` ->
+    ('Office Space (1999)',)) instead of being dropped. Keys are stripped; empty or
+    whitespace keys are dropped and counted, never kept as ''."""
     if value is None or not value.strip():
-        return (), False
+        return LiteralKeys(())
+    items: list[tuple[object, str]] | None = None
+    malformed = False
     try:
         parsed = ast.literal_eval(value)
         if isinstance(parsed, dict):
-            return tuple(str(k) for k, _ in sorted(parsed.items(), key=lambda kv: kv[1])), False
-    except (ValueError, SyntaxError):
+            items = [(v, str(k)) for k, v in parsed.items()]
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         pass
-    inner = value.strip().removeprefix("{").removesuffix("}")
-    items = []
-    for part in re.split(r",\s*(?=')", inner):
-        m = _DICT_ITEM.match(part)
-        if m and m.group("key"):
-            items.append((int(m.group("value")), m.group("key").strip()))
-    return tuple(k for _, k in sorted(items)), True
+    if items is None:
+        malformed = True
+        inner = value.strip().removeprefix("{").removesuffix("}")
+        items = []
+        for part in re.split(r",\s*(?=')", inner):
+            m = _DICT_ITEM.match(part)
+            if m:
+                items.append((int(m.group("value")), m.group("key")))
+    keys, blank = [], 0
+    for _, key in sorted(items, key=lambda kv: _order(kv[0])):
+        key = key.strip()
+        if not key:
+            blank += 1
+        elif key not in keys:
+            keys.append(key)
+    return LiteralKeys(tuple(keys), malformed, blank)
 
 
 def _label(value: str | None) -> str | None:
@@ -138,7 +165,7 @@ def check_header(path: Path, expected: tuple[str, ...], label: str) -> None:
 def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, str]]) -> Parsed:
     """files: split -> (path, label). Builds inspired_utterances and inspired_dialogs."""
     utterances, dialogs, quarantine, accounts = [], [], [], []
-    malformed_rows = 0
+    malformed_rows = blank_keys = 0
     for split, (path, label) in files.items():
         check_header(path, DIALOG_COLUMNS, label)
         tmp, q, account = read_delimited(
@@ -190,18 +217,19 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
         for dialog_id, rows in per_dialog.items():
             first = rows[0]
             parsed = {c: parse_literal_dict(first[c]) for c in DICT_COLUMNS}
-            malformed = [c for c, (_, bad) in parsed.items() if bad]
+            malformed = [c for c, lit in parsed.items() if lit.malformed]
             malformed_rows += len(rows) if malformed else 0
+            blank_keys += sum(lit.blank_keys for lit in parsed.values())
             dialogs.append(
                 {
                     "dialog_id": dialog_id,
                     "split": split,
                     "n_utterances": len(rows),
-                    "movies": list(parsed["movie_dict"][0]),
-                    "genres": list(parsed["genre_dict"][0]),
-                    "actors": list(parsed["actor_dict"][0]),
-                    "directors": list(parsed["director_dict"][0]),
-                    "other_people": list(parsed["others_dict"][0]),
+                    "movies": list(parsed["movie_dict"].keys),
+                    "genres": list(parsed["genre_dict"].keys),
+                    "actors": list(parsed["actor_dict"].keys),
+                    "directors": list(parsed["director_dict"].keys),
+                    "other_people": list(parsed["others_dict"].keys),
                     "fine_label": _most_common(_label(x["fine_label"]) for x in rows),
                     "coarse_label": _most_common(_label(x["coarse_label"]) for x in rows),
                     "trailer_youtube_id": _most_common(x["movie_id"] for x in rows),
@@ -215,7 +243,10 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
         },
         {"inspired_utterances": quarantine},
         accounts,
-        {"utterances_with_malformed_dict_recovered": malformed_rows},
+        {
+            "utterances_with_malformed_dict_recovered": malformed_rows,
+            "blank_dict_keys_dropped": blank_keys,
+        },
     )
 
 

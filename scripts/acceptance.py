@@ -1,0 +1,171 @@
+"""Real-data acceptance: the full profile, offline, on any folder of real upstream files.
+
+    make acceptance RAW=../shared/realdata-dev/raw
+    .venv/bin/python scripts/acceptance.py RAW [--warehouse DIR] [--keep]
+
+Builds into a temporary warehouse (kept with --keep or --warehouse) with the offline
+MiniLM model and no TMDB or OpenAI calls, then prints, per published table: rows,
+quarantined rows and the rules that quarantined them; film resolution rates per source and
+method; and the build's time by step (from Dagster's run records). Exits non-zero when the
+build fails, publishes nothing, or leaves a table empty that its inputs should fill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from pipelines.settings import MINILM  # noqa: E402
+from reelreason.warehouse import Warehouse  # noqa: E402
+
+# Tables that are legitimately empty in an offline build of real files: services that are
+# off (OpenAI embeddings, LLM keyphrases), the optional raw GoEmotions rater CSVs, and a
+# review list that is empty when no merge looks suspicious.
+MAY_BE_EMPTY = re.compile(
+    r"^(.*_openai|movie_keyphrases|keyphrase_embeddings_.*|goemotions_ratings|movie_merge_review|tmdb_movies)$"
+)
+
+
+def run_build(raw: Path, warehouse: Path, dagster_dir: Path) -> tuple[int, float, str]:
+    env = {
+        **os.environ,
+        "REELREASON_PROFILE": "full",
+        "REELREASON_OFFLINE": "1",
+        "REELREASON_RAW_DIR": str(raw),
+        "REELREASON_WAREHOUSE": str(warehouse),
+        "REELREASON_ST_MODEL": os.environ.get("REELREASON_ST_MODEL", MINILM),
+        "REELREASON_KEYPHRASES": "0",
+        "HF_HUB_OFFLINE": "1",
+        "DAGSTER_HOME": str(PROJECT_ROOT),
+        "REELREASON_DAGSTER_DIR": str(dagster_dir),
+    }
+    for secret in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "OPENAI_API_KEY"):
+        env.pop(secret, None)  # an acceptance run never calls out
+    cli = Path(sys.executable).with_name("reelreason")
+    start = time.monotonic()
+    proc = subprocess.run(
+        [str(cli), "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    elapsed = time.monotonic() - start
+    return proc.returncode, elapsed, proc.stdout
+
+
+def step_times(dagster_dir: Path) -> list[tuple[str, float]]:
+    """(step, seconds) of the newest run, longest first, from Dagster's own records."""
+    os.environ["DAGSTER_HOME"] = str(PROJECT_ROOT)
+    os.environ["REELREASON_DAGSTER_DIR"] = str(dagster_dir)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return []
+        stats = instance.get_run_step_stats(runs[0].run_id)
+    times = [
+        (s.step_key, (s.end_time or s.start_time) - s.start_time) for s in stats if s.start_time
+    ]
+    return sorted(times, key=lambda t: -t[1])
+
+
+def table_report(lake: Warehouse) -> tuple[list[tuple], dict[str, list[tuple]], str]:
+    """(rows per published table, quarantine rules per table, current build id)."""
+    build = lake.resolve_build()
+    con = lake.connect(read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT table_name, row_count FROM build_tables WHERE build_id = ? ORDER BY 1",
+            [build["build_id"]],
+        ).fetchall()
+        rules: dict[str, list[tuple]] = {}
+        for table, rule, n in con.execute(
+            "SELECT table_name, rule, count(*) FROM quarantine GROUP BY ALL ORDER BY 1, 3 DESC"
+        ).fetchall():
+            rules.setdefault(table, []).append((rule, n))
+        xref = con.execute(
+            """SELECT source, match_method, count(*) FROM movie_xref GROUP BY ALL ORDER BY 1, 3 DESC"""
+        ).fetchall()
+    finally:
+        con.close()
+    lines = [
+        "| source | references | resolved to TMDB | share | by method |",
+        "|---|---:|---:|---:|---|",
+    ]
+    by_source: dict[str, list[tuple[str, int]]] = {}
+    for source, method, n in xref:
+        by_source.setdefault(source, []).append((method, n))
+    for source, methods in by_source.items():
+        total = sum(n for _, n in methods)
+        resolved = sum(n for m, n in methods if m != "unresolved")
+        lines.append(
+            f"| {source} | {total:,} | {resolved:,} | {resolved / total:.1%} | "
+            + ", ".join(f"{m} {n:,}" for m, n in methods)
+            + " |"
+        )
+    return tables, rules, build["build_id"], "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("raw", type=Path, help="folder of real upstream files (raw layout)")
+    parser.add_argument("--warehouse", type=Path, help="build here (default: a temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary warehouse")
+    args = parser.parse_args()
+    raw = args.raw.expanduser().resolve()
+    if not raw.is_dir():
+        print(f"acceptance: {raw} is not a folder of raw files", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="reelreason-acceptance-"))
+    warehouse = args.warehouse.resolve() if args.warehouse else work / "warehouse"
+    dagster_dir = work / "dagster"
+    print(f"acceptance: full profile, offline, raw={raw}, warehouse={warehouse}", flush=True)
+    try:
+        code, elapsed, log = run_build(raw, warehouse, dagster_dir)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        summary = log[log.rfind("\nasset ") + 1 :] if "\nasset " in log else log[-6000:]
+        print(re.sub(r"(?m)^.* - dagster - (DEBUG|INFO) - .*\n", "", summary))
+        if code != 0:
+            print(log[-8000:], file=sys.stderr)
+            print(f"acceptance: FAILED, the build exited {code} after {elapsed:.0f}s")
+            return 1
+        tables, rules, build_id, resolution = table_report(Warehouse(warehouse))
+        print(f"\n## Published build {build_id}: {len(tables)} tables\n")
+        print("| table | rows | quarantined | rules that quarantined them |")
+        print("|---|---:|---:|---|")
+        empty = []
+        for table, rows in tables:
+            quarantined = sum(n for _, n in rules.get(table, []))
+            named = ", ".join(f"{r} ×{n:,}" for r, n in rules.get(table, []))
+            print(f"| {table} | {rows:,} | {quarantined:,} | {named} |")
+            if rows == 0 and not MAY_BE_EMPTY.match(table):
+                empty.append(table)
+        print("\n## Film resolution (offline: MovieLens links and local matching only)\n")
+        print(resolution)
+        print(f"\n## Time by step (wall {elapsed:.0f}s, peak RSS of one process {peak:,.0f} MB)\n")
+        print("| step | seconds |\n|---|---:|")
+        for step, seconds in step_times(dagster_dir)[:15]:
+            print(f"| {step} | {seconds:.1f} |")
+        if empty:
+            print(f"\nacceptance: FAILED, empty tables whose inputs are not: {', '.join(empty)}")
+            return 1
+        print(f"\nacceptance: OK in {elapsed:.0f}s")
+        return 0
+    finally:
+        if args.keep or args.warehouse:
+            print(f"(kept {work})")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
