@@ -483,9 +483,11 @@ class Warehouse:
             con.execute(f"DELETE FROM {LAKE}.quarantine WHERE table_name = ?", [name])
             if quarantine is not None and quarantine.num_rows:
                 con.register("incoming_quarantine", quarantine)
+                # a parser's rows name no rule (or carry no `rule` column at all)
+                rule = "coalesce(rule, 'parse')" if "rule" in quarantine.column_names else "'parse'"
                 con.execute(
                     f"INSERT INTO {LAKE}.quarantine "
-                    "SELECT ?, ?, file, line, raw, reason, ?, now(), coalesce(rule, 'parse') "
+                    f"SELECT ?, ?, file, line, raw, reason, ?, now(), {rule} "
                     "FROM incoming_quarantine",
                     [source, name, run_id],
                 )
@@ -639,6 +641,9 @@ class Warehouse:
         """Published builds, newest first, with table/row counts, headline metrics and which
         one is current."""
         with self.session(read_only=True) as con:
+            # One transaction: every read below sees the same snapshot, so a publish landing
+            # in between cannot name a current build missing from the list.
+            con.execute("BEGIN TRANSACTION")
             have = set(self._tables(con))
             # A build's snapshot is its publish commit, found by the tag on that commit.
             cur = con.execute(
@@ -666,6 +671,7 @@ class Warehouse:
                     metrics.setdefault(build_id, {})[key] = value
             current = self._current_build_id(con, have)
             approved = {b for b, action in self._events(con, have) if action != CANDIDATE}
+            con.execute("ROLLBACK")
         if current is None and builds:  # no events at all: the newest build is current
             current = builds[0]["build_id"]
             approved = {b["build_id"] for b in builds}

@@ -172,27 +172,30 @@ def validate_rows(
       value, and the rest is written. Of rows sharing a key, the first (in the table's
       order: file order for staging tables) is kept and the later copies are quarantined.
 
-    More than `max_fraction` of the rows quarantined (and at least MIN_QUARANTINED_TO_FAIL)
-    is a broken input rather than odd rows: that stops the write too.
+    More than `max_fraction` of the rows breaking rules other than the key (and at least
+    MIN_QUARANTINED_TO_FAIL) is a broken input rather than odd rows: that stops the write too.
+    Duplicate keys never do.
     `file` labels the quarantine rows (the upstream file, or the table for derived ones)."""
     model = _model(name)
     df = to_pandas(table, model)
     key = key_columns(name)
     label = file or f"table:{name}"
     reasons: dict[int, list[tuple[str, str]]] = {}  # row position -> (rule, detail)
-    if key and all(c in df for c in key) and len(df):
-        dupes = np.flatnonzero(df.duplicated(list(key), keep="first").to_numpy())
-        for i in dupes:
+    # The declared key, and every other single-column unique field, keep their first row.
+    unique = [(c,) for c, col in model.to_schema().columns.items() if col.unique]
+    for columns in dict.fromkeys([key, *unique]):
+        if not columns or not all(c in df for c in columns) or not len(df):
+            continue
+        for i in np.flatnonzero(df.duplicated(list(columns), keep="first").to_numpy()):
             reasons.setdefault(int(i), []).append(
                 (
-                    f"duplicate key ({', '.join(key)})",
+                    f"duplicate key ({', '.join(columns)})",
                     "a copy of an earlier row's key; the first is kept",
                 )
             )
     # NULLs where the model allows none are row-level, but would turn a bool or float column
     # into `object` and fail the whole table's dtype: judge them first, per column.
-    columns = model.to_schema().columns
-    for column, spec in columns.items():
+    for column, spec in model.to_schema().columns.items():
         if column in df and not spec.nullable:
             nulls = np.flatnonzero(table.column(column).is_null().to_numpy(zero_copy_only=False))
             for i in nulls:
@@ -215,7 +218,7 @@ def validate_rows(
         for r in cases.itertuples():
             rule = f"{r.column}: {r.check}" if r.schema_context == "Column" else str(r.check)
             if r.check == "field_uniqueness":
-                continue  # the declared key already decided which copy stays
+                continue  # already decided above: the first copy stays
             reasons.setdefault(int(r.index), []).append(
                 (rule, f"value {_jsonable(r.failure_case)!r}"[:200])
             )
@@ -240,13 +243,15 @@ def validate_rows(
             }
         )
     quarantine = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
-    share = len(bad) / table.num_rows
-    if share > max_fraction and len(bad) >= MIN_QUARANTINED_TO_FAIL:
+    # Duplicates are never fatal: the first copy of each key is published either way.
+    broken = [i for i in bad if any(not r.startswith("duplicate key") for r, _ in reasons[i])]
+    share = len(broken) / table.num_rows
+    if share > max_fraction and len(broken) >= MIN_QUARANTINED_TO_FAIL:
         top = ", ".join(
             f"{rule!r} ×{n}" for rule, n in sorted(rules.items(), key=lambda kv: -kv[1])
         )
         raise SchemaViolation(
-            f"Table {name}: {len(bad):,} of {table.num_rows:,} rows ({share:.2%}) broke row-level "
+            f"Table {name}: {len(broken):,} of {table.num_rows:,} rows ({share:.2%}) broke row-level "
             f"rules, more than the {max_fraction:.2%} allowed (REELREASON_QUARANTINE_MAX_FRACTION); "
             f"nothing was written. Rules: {top}. First cases:\n"
             + "\n".join("  " + q["reason"] for q in rows[:5])

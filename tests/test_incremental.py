@@ -13,7 +13,7 @@ from pipelines.resources import TmdbResource, WarehouseResource
 from reelreason.warehouse import Warehouse
 from tests.conftest import Builder, step_errors
 
-NOT_TABLES = {"warehouse_build", "parquet_export"}
+NOT_TABLES = {"warehouse_build", "parquet_export", "goemotions_encoded"}  # write no table
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
@@ -64,6 +64,8 @@ def test_no_change_rebuild_reuses_every_step_and_a_setting_recomputes_only_its_d
     assert again.success, step_errors(again)
     reused = materialized(again)
     assert reused and all(reused.values()), [a for a, r in reused.items() if not r]
+    (encode_ahead,) = again.asset_materializations_for_node("goemotions_encoded")
+    assert encode_ahead.metadata["st_encoded"].value == 0  # every GoEmotions vector cached
     steps = {e.step_key for e in again.all_events if e.event_type_value == "STEP_START"}
     assert not [s for s in steps if "embed_shard" in s]  # no embedding work was even planned
     # The new build is current and publishes exactly the first build's table versions.

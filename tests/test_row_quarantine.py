@@ -245,3 +245,19 @@ def test_imdb_crosswalk_resolves_without_tmdb():
     assert matches["tt0000001"].method == "unresolved"
     # a ReDial mention of the same title and year meets the crosswalked film locally
     assert matches["111"].canonical_id == "tmdb:949"
+
+
+def test_duplicates_are_never_fatal():
+    n = 100
+    table = pa.table(
+        {
+            "user_id": pa.array([1] * n, pa.int32()),
+            "movie_id": pa.array([10] * n, pa.int32()),
+            "rating": pa.array([4] * n, pa.int8()),
+            "rated_at_epoch": pa.array(range(n), pa.int64()),
+            "rated_at": pa.array(range(n), pa.timestamp("us")),
+        }
+    )
+    screened = validate_rows("ml1m_ratings", table, max_fraction=0.01)
+    assert screened.table.num_rows == 1 and screened.quarantined == n - 1
+    assert screened.table.column("rated_at_epoch").to_pylist() == [0]  # the first is kept
