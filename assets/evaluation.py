@@ -138,6 +138,9 @@ def _summaries(build_id, embedding, model, segment, per_method, seed) -> list[di
         "goemotions_texts",
         "goemotions_emotions",
         "goemotions_encoded",
+        # after the user vectors: the held-out users' texts (their windows) are then cached,
+        # never encoded by both steps at once
+        *[f"user_embeddings_{b}" for b in BACKENDS],
         "keyphrase_embeddings_st",
         # what users have already seen, never recommended back (SEEN_SQL)
         "ml1m_ratings",

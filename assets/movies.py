@@ -149,8 +149,10 @@ def _tmdb_edge(context, tmdb: TmdbResource, warehouse: WarehouseResource):
     kinds={"python", "duckdb"},
     deps=STAGING_TABLES,
     description="Every source's reference to a film -> one canonical movie id, with the match "
-    "method (movielens_links, imdb_find, title_year_exact, title_search, ..., unresolved), "
-    "confidence and the chosen TMDB candidate. Matches locally before asking TMDB.",
+    "method (movielens_links, imdb_links = the offline IMDb crosswalk, imdb_find, "
+    "title_year_exact, title_search, ..., unresolved), confidence and the chosen TMDB "
+    "candidate. Matches locally before asking TMDB; resolution per source and method in the "
+    "metadata.",
 )
 def movie_xref(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
