@@ -261,3 +261,62 @@ def test_duplicates_are_never_fatal():
     screened = validate_rows("ml1m_ratings", table, max_fraction=0.01)
     assert screened.table.num_rows == 1 and screened.quarantined == n - 1
     assert screened.table.column("rated_at_epoch").to_pylist() == [0]  # the first is kept
+
+
+# --- end to end: real-file quirks in our own copy of the sample -------------------------------
+
+
+def test_build_with_real_file_quirks_quarantines_rows_and_publishes_the_rest(builder, raw_copy):
+    ml = raw_copy / "movielens/ml-1m"
+    with open(ml / "movies.dat", "ab") as f:
+        f.write(b"9001::...And Justice for All (1979)::Drama\n")
+        f.write(b"9002::.com for Murder (2002)::Thriller\n")
+    first_rating = (ml / "ratings.dat").read_bytes().splitlines(keepends=True)[0]
+    with open(ml / "ratings.dat", "ab") as f:
+        f.write(first_rating)  # the same user rating the same film twice
+    with open(raw_copy / "movietweetings/movies.dat", "ab") as f:
+        f.write(b"7654321::(2011)::Drama\n")  # a film whose title field is empty
+    with open(raw_copy / "movietweetings/ratings.dat", "ab") as f:
+        f.write(b"1::7654321::9::1300000000\n")
+    test_tsv = raw_copy / "inspired/test.tsv"
+    literal = "{'Pretty in Pink (1986)': 0}"
+    assert literal in test_tsv.read_text()
+    test_tsv.write_text(
+        test_tsv.read_text().replace(literal, "{'Pretty in Pink (1986)': 0, '': 1, ' ': 2}")
+    )
+
+    result = builder.run(
+        "group:raw or group:staging or group:movies or key:warehouse_build", raw_dir=raw_copy
+    )
+    assert result.success, step_errors(result)
+
+    # the parse's notes sit on its first table's materialization
+    notes = next(
+        m.metadata
+        for m in result.asset_materializations_for_node("inspired_dialog_tables")
+        if "note_blank_dict_keys_dropped" in m.metadata
+    )
+    assert notes["note_blank_dict_keys_dropped"].value == 2
+    assert (
+        builder.query("SELECT count(*) FROM inspired_dialogs WHERE list_contains(movies, '')")[0][0]
+        == 0
+    )
+    assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 1226
+    ((rule, file, raw),) = builder.query(
+        "SELECT rule, file, raw FROM quarantine WHERE table_name = 'ml1m_ratings'"
+    )
+    assert rule == "duplicate key (user_id, movie_id)"
+    assert file == "movielens/ml-1m/ratings.dat"
+    texts = dict(
+        builder.query(
+            "SELECT coalesce(m.title, '<none>') || ' ' || coalesce(CAST(m.year AS VARCHAR), ''), "
+            "t.text FROM movies m JOIN movie_texts t USING (movie_id)"
+        )
+    )
+    assert texts["...And Justice for All 1979"].startswith("Title: ...And Justice for All (1979).")
+    assert texts[".com for Murder 2002"].startswith("Title: .com for Murder (2002).")
+    assert texts["<none> 2011"] == "Year: 2011. Genres: Drama."
+    assert (
+        builder.query("SELECT count(*) FROM movie_texts")[0][0]
+        == builder.query("SELECT count(*) FROM movies")[0][0]
+    )
