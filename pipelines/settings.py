@@ -5,7 +5,8 @@ REELREASON_WAREHOUSE   warehouse root (default ./warehouse)
 REELREASON_RAW_DIR     folder of raw files in the documented layout, used instead of downloads
                        (sample profile default: the bundled sample)
 REELREASON_OFFLINE     1 = never download (sample profile: always)
-REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails above this share (default 0.01)
+REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails, and a table whose row rules quarantine
+                       more is not written, above this share (default 0.01)
 REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
 REELREASON_MIRROR      base URL of a mirror laid out like REELREASON_RAW_DIR (downloads from it)
 REELREASON_TMDB_BASE_URL / _RATE_LIMIT / _CONCURRENCY / _TTL_DAYS   TMDB client settings
