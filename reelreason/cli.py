@@ -188,9 +188,14 @@ def _lake():
 def cmd_sql(args) -> int:
     import duckdb
 
+    from reelreason.warehouse import ReadOnlyQueryError, run_read_query
+
     try:
-        con = _lake().connect_build(args.build)
-        cur = con.execute(args.query)
+        con = _lake().connect_reader(args.build)
+        cur = run_read_query(con, args.query)
+    except ReadOnlyQueryError as exc:
+        print(f"SQL {exc}", file=sys.stderr)
+        return 2
     except duckdb.Error as exc:
         print(f"SQL error: {exc}", file=sys.stderr)
         return 2

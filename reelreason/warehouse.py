@@ -730,6 +730,21 @@ class Warehouse:
         build = self.resolve_build(build_id)
         return self.connect(read_only=True, snapshot=build["snapshot_id"])
 
+    def connect_reader(self, build_id: str | None = None) -> duckdb.DuckDBPyConnection:
+        """A connection for untrusted queries (`reelreason sql`): pinned to one build, the lake
+        attached read-only, and then no file outside the lake's data folder reachable, no
+        extension installed or loaded, no other database attached, and those settings
+        locked. Run its queries through `run_read_query`, which also refuses statements that
+        are not queries (a COPY could still write inside the data folder)."""
+        con = self.connect_build(build_id)
+        if "://" not in self.data_location:
+            con.execute("SET allowed_directories = ?", [[str(Path(self.data_location).resolve())]])
+        else:
+            con.execute("SET allowed_directories = ?", [[self.data_location]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return con
+
     def promote(
         self, build_id: str, *, actor: str = "cli", note: str | None = None, action="promote"
     ) -> dict:
@@ -942,3 +957,31 @@ _BUILD_TABLES_SCHEMA = pa.schema(
         ("written_by_run", pa.string()),
     ]
 )
+
+
+READ_STATEMENTS = {"SELECT", "EXPLAIN"}  # SHOW, DESCRIBE, PRAGMA and FROM-first parse as SELECT
+
+
+class ReadOnlyQueryError(WarehouseError):
+    """A statement that is not a query was sent to the read-only SQL surface."""
+
+
+def run_read_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
+    """Run `sql` (one or more statements; the last one's result is returned) only if every
+    statement is a query: COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CALL, CREATE, DROP, ...
+    are refused before anything runs."""
+    statements = duckdb.extract_statements(sql)
+    refused = [s for s in statements if s.type.name not in READ_STATEMENTS]
+    if refused:
+        kinds = ", ".join(sorted({s.type.name for s in refused}))
+        raise ReadOnlyQueryError(
+            f"refused: {kinds} statement(s); `reelreason sql` runs queries only (SELECT, FROM, "
+            "WITH, DESCRIBE, SHOW, EXPLAIN). To write files, use `reelreason export` or your "
+            "own DuckDB session."
+        )
+    if not statements:
+        raise ReadOnlyQueryError("no statement to run")
+    cur = con
+    for statement in statements:
+        cur = con.execute(statement)
+    return cur

@@ -1,0 +1,86 @@
+"""Hostile inputs and operator mistakes: each class has tests of its own (issue: hostile
+inputs and faults). Fixtures are our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelreason.cli import main
+from tests.conftest import step_errors
+
+HOSTILE_SQL = [
+    ("COPY (SELECT 1) TO '{tmp}/out.csv'", "COPY"),
+    ("COPY (SELECT 1) TO '{data}/evil.parquet'", "COPY"),  # inside the lake's own folder
+    ("COPY (SELECT 1) TO '{catalog}'", "COPY"),  # onto the catalog itself
+    ("EXPORT DATABASE '{tmp}/dump'", "EXPORT"),
+    ("ATTACH 'ducklake:sqlite:{catalog}' AS rw (DATA_PATH '{data}')", "ATTACH"),
+    ("ATTACH '{tmp}/other.duckdb'", "ATTACH"),
+    ("INSTALL httpfs", "LOAD"),  # DuckDB parses INSTALL as a LOAD statement
+    ("LOAD '{tmp}/evil.duckdb_extension'", "LOAD"),
+    ("SET enable_external_access = true", "SET"),
+    ("DROP TABLE movies", "DROP"),
+    ("CALL ducklake_expire_snapshots('lake', older_than => now())", "CALL"),
+    ("SELECT 1; COPY (SELECT 1) TO '{tmp}/second.csv'", "COPY"),
+]
+
+
+@pytest.fixture
+def reader_env(sample_build, monkeypatch, tmp_path):
+    builder, result = sample_build
+    assert result.success, step_errors(result)
+    monkeypatch.setenv("REELREASON_WAREHOUSE", str(builder.warehouse_root))
+    monkeypatch.delenv("REELREASON_RAW_DIR", raising=False)
+    monkeypatch.delenv("REELREASON_PROFILE", raising=False)
+    return builder, tmp_path
+
+
+def _sql(capsys, query: str) -> tuple[int, str, str]:
+    code = main(["sql", query])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("template,kind", HOSTILE_SQL)
+def test_sql_surface_refuses_anything_but_queries(reader_env, capsys, template, kind):
+    builder, tmp = reader_env
+    lake = builder.lake
+    before_files = sorted(p for p in builder.warehouse_root.rglob("*") if p.is_file())
+    before_builds = [b["build_id"] for b in lake.builds()]
+    query = template.format(tmp=tmp, data=lake.data_location.rstrip("/"), catalog=lake.catalog_path)
+    code, out, err = _sql(capsys, query)
+    assert code == 2 and out == ""
+    assert f"refused: {kind}" in err and "runs queries only" in err
+    assert sorted(p for p in builder.warehouse_root.rglob("*") if p.is_file()) == before_files
+    assert not list(tmp.iterdir())  # nothing written outside either
+    assert [b["build_id"] for b in lake.builds()] == before_builds
+    code, out, _ = _sql(capsys, "SELECT count(*) AS n FROM movies")
+    assert code == 0 and out.splitlines()[1] != "0"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_text('{secret}')",
+        "SELECT * FROM glob('/etc/*')",
+    ],
+)
+def test_sql_queries_cannot_read_outside_the_lake(reader_env, capsys, query):
+    _, tmp = reader_env
+    secret = tmp / "secret.txt"
+    secret.write_text("not for analysts")
+    code, out, err = _sql(capsys, query.format(secret=secret))
+    assert code == 2 and out == ""
+    assert "disabled by configuration" in err
+
+
+def test_sql_surface_still_answers_queries(reader_env, capsys):
+    code, out, _ = _sql(
+        capsys,
+        "WITH t AS (SELECT title FROM movies ORDER BY title LIMIT 2) SELECT count(*) AS n FROM t",
+    )
+    assert (code, out) == (0, "n\n2\n")
+    code, out, _ = _sql(capsys, "DESCRIBE movies")
+    assert code == 0 and "movie_id" in out
+    code, out, _ = _sql(capsys, "SELECT 1 AS a; SELECT 2 AS b")  # the last result is printed
+    assert (code, out) == (0, "b\n2\n")
