@@ -62,6 +62,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 cache_dir=str(settings.warehouse / "raw"),
                 raw_dir=str(settings.raw_dir) if settings.raw_dir else None,
                 offline=settings.offline,
+                allow_links=settings.raw_allow_links,
             ),
             "tmdb": TmdbResource(
                 base_url=settings.tmdb_base_url,

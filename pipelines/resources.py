@@ -11,7 +11,7 @@ from pydantic import Field
 
 import schemas
 from pipelines.settings import MINILM
-from reelreason.download import RawFetcher, RawFileRecord
+from reelreason.download import RawFetcher, RawFileRecord, user_raw_file
 from reelreason.embeddings import (
     OpenAIBackend,
     SentenceTransformerBackend,
@@ -116,6 +116,9 @@ class RawFilesResource(dg.ConfigurableResource):
     cache_dir: str = Field(description="Where downloads are kept (inside the warehouse)")
     raw_dir: str | None = Field(default=None, description="User folder in the raw layout")
     offline: bool = Field(default=False, description="Never download")
+    allow_links: bool = Field(
+        default=False, description="Follow links in raw_dir that lead outside it"
+    )
     attempts: int = 5
     backoff_seconds: float = 1.0
     timeout_seconds: float = 60.0
@@ -132,13 +135,17 @@ class RawFilesResource(dg.ConfigurableResource):
             backoff=self.backoff_seconds,
             timeout=self.timeout_seconds,
             progress=(log.info if log else None),
+            allow_links=self.allow_links,
         )
         return fetcher.fetch_dataset(dataset), fetcher.warnings
 
     def locate(self, rel_path: str) -> Path | None:
         """Where a raw file is now (user folder first), or None when it is absent."""
-        if self.raw_dir and (Path(self.raw_dir) / rel_path).is_file():
-            return Path(self.raw_dir) / rel_path
+        user = user_raw_file(
+            Path(self.raw_dir) if self.raw_dir else None, rel_path, allow_links=self.allow_links
+        )
+        if user is not None:
+            return user
         cached = Path(self.cache_dir) / rel_path
         return cached if cached.is_file() else None
 

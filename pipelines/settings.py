@@ -5,6 +5,7 @@ REELREASON_WAREHOUSE   warehouse root (default ./warehouse)
 REELREASON_RAW_DIR     folder of raw files in the documented layout, used instead of downloads
                        (sample profile default: the bundled sample)
 REELREASON_OFFLINE     1 = never download (sample profile: always)
+REELREASON_RAW_ALLOW_LINKS  1 = follow links in REELREASON_RAW_DIR that lead outside it
 REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails, and a table whose row rules quarantine
                        more is not written, above this share (default 0.01)
 REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
@@ -92,6 +93,7 @@ class Settings:
     warehouse: Path = Path("warehouse")
     raw_dir: Path | None = SAMPLE_RAW_DIR
     offline: bool = True
+    raw_allow_links: bool = False
     quarantine_max_fraction: float = 0.01
     movietweetings_ref: str = MOVIETWEETINGS_DEFAULT_REF
     mirror: str | None = None
@@ -183,6 +185,7 @@ class Settings:
             warehouse=Path(env.get("REELREASON_WAREHOUSE", "warehouse")).expanduser().resolve(),
             raw_dir=raw_dir,
             offline=profile == "sample" or offline_flag,
+            raw_allow_links=_flag(env, "REELREASON_RAW_ALLOW_LINKS", False),
             quarantine_max_fraction=fraction,
             movietweetings_ref=env.get("REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF),
             mirror=env.get("REELREASON_MIRROR") or None,

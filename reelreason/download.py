@@ -202,6 +202,27 @@ def extract_member(archive_path: Path, member: str, dest: Path) -> None:
         ) from exc
 
 
+def user_raw_file(raw_dir: Path | None, rel_path: str, *, allow_links: bool = False) -> Path | None:
+    """The file `rel_path` of a user's raw folder: its path when present, None when absent.
+    A path that resolves outside the folder (a symbolic link, or a `..` in the layout) is
+    refused with an error naming both ends, unless `allow_links` says links are deliberate:
+    a raw folder must never become a way to read other files into the warehouse."""
+    if raw_dir is None:
+        return None
+    path = Path(raw_dir) / rel_path
+    if not path.is_file():
+        return None
+    root = Path(raw_dir).resolve()
+    target = path.resolve()
+    if not allow_links and not target.is_relative_to(root):
+        raise RawDataError(
+            f"Raw file {path} resolves to {target}, outside the raw folder {root}: refusing "
+            "to read it. Copy the file into the folder, or set REELREASON_RAW_ALLOW_LINKS=1 "
+            "if the link is deliberate."
+        )
+    return path
+
+
 class RawFetcher:
     """Finds or fetches the raw files of a dataset.
 
@@ -220,9 +241,11 @@ class RawFetcher:
         backoff: float = 1.0,
         timeout: float = 60.0,
         progress: Callable[[str], None] | None = None,
+        allow_links: bool = False,
     ):
         self.cache_dir = Path(cache_dir)
         self.raw_dir = Path(raw_dir) if raw_dir else None
+        self.allow_links = allow_links
         self.offline = offline
         self.session = session or requests.Session()
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
@@ -263,7 +286,7 @@ class RawFetcher:
         return records
 
     def fetch(self, dataset: str, rf: RawFile) -> RawFileRecord:
-        if self.raw_dir and (self.raw_dir / rf.path).is_file():
+        if user_raw_file(self.raw_dir, rf.path, allow_links=self.allow_links):
             return self._user_file(dataset, rf)
         cached = self.cache_dir / rf.path
         meta_path = cached.with_name(cached.name + ".meta.json")

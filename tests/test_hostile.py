@@ -84,3 +84,51 @@ def test_sql_surface_still_answers_queries(reader_env, capsys):
     assert code == 0 and "movie_id" in out
     code, out, _ = _sql(capsys, "SELECT 1 AS a; SELECT 2 AS b")  # the last result is printed
     assert (code, out) == (0, "b\n2\n")
+
+
+# --- the raw folder is a boundary -------------------------------------------------------------
+
+INGEST = "group:raw or group:staging or key:warehouse_build"
+
+
+def test_a_raw_file_that_links_outside_the_folder_is_refused(builder, raw_copy, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    users = raw_copy / "movielens/ml-1m/users.dat"
+    secret = outside / "users.dat"
+    original = users.read_bytes()
+    secret.write_bytes(original + b"SECRET-LINE-FROM-OUTSIDE\n")
+    users.unlink()
+    users.symlink_to(secret)
+
+    result = builder.run(INGEST, raw_dir=raw_copy)
+    assert not result.success
+    errors = step_errors(result)
+    assert f"resolves to {secret}" in errors and "outside the raw folder" in errors
+    assert "REELREASON_RAW_ALLOW_LINKS=1" in errors
+    assert not builder.lake.exists() or not builder.lake.builds()  # nothing was published
+    if builder.lake.exists():
+        con = builder.lake.connect()
+        try:
+            hits = con.execute(
+                "SELECT count(*) FROM quarantine WHERE raw LIKE '%SECRET-LINE%'"
+            ).fetchone()[0]
+        finally:
+            con.close()
+        assert hits == 0
+
+    # a deliberate link is followed when asked to
+    secret.write_bytes(original)
+    allowed = builder.run(INGEST, raw_dir=raw_copy, raw_allow_links=True)
+    assert allowed.success, step_errors(allowed)
+    assert builder.query("SELECT count(*) FROM ml1m_users")[0][0] == 60
+
+
+def test_links_that_stay_inside_the_raw_folder_are_fine(builder, raw_copy):
+    ratings = raw_copy / "movielens/ml-1m/ratings.dat"
+    kept = raw_copy / "movielens/ratings-original.dat"
+    ratings.rename(kept)
+    ratings.symlink_to(kept)
+    result = builder.run(INGEST, raw_dir=raw_copy)
+    assert result.success, step_errors(result)
+    assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 1226
