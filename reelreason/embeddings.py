@@ -40,6 +40,33 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class BadEmbeddingAnswer(RuntimeError):
+    """An embedding backend answered something that is not one usable vector per input."""
+
+
+def check_vectors(model: str, vectors: np.ndarray, n: int, dim: int) -> None:
+    """Refuse an answer before anything is cached: exactly `n` vectors of `dim` values, every
+    value finite, no all-zero vector. Says what was wrong and for which inputs."""
+    vectors = np.asarray(vectors)
+    if vectors.shape != (n, dim):
+        raise BadEmbeddingAnswer(
+            f"{model}: expected {n} vectors of {dim} values, got an array of shape "
+            f"{vectors.shape}; nothing from this answer was cached"
+        )
+    broken = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if broken.size:
+        raise BadEmbeddingAnswer(
+            f"{model}: {broken.size} of {n} vectors hold NaN or infinite values (inputs "
+            f"{broken[:5].tolist()}); nothing from this answer was cached"
+        )
+    zero = np.flatnonzero(~(np.abs(vectors) > 0).any(axis=1))
+    if zero.size:
+        raise BadEmbeddingAnswer(
+            f"{model}: {zero.size} of {n} vectors are all zeros (inputs {zero[:5].tolist()}); "
+            "nothing from this answer was cached"
+        )
+
+
 def normalize(v: np.ndarray) -> np.ndarray:
     """L2-normalise rows (a zero row stays zero)."""
     v = np.asarray(v, dtype=np.float32)
@@ -309,8 +336,15 @@ class OpenAIBackend(Backend):
         with self._lock:
             self.calls += 1
         data = sorted(resp.data, key=lambda d: d.index)
-        if len(data) != len(batch):
-            raise RuntimeError(f"{self.model}: {len(batch)} inputs sent, {len(data)} vectors back")
+        indices = [d.index for d in data]
+        if indices != list(range(len(batch))):
+            raise BadEmbeddingAnswer(
+                f"{self.model} at {self.client.base_url}: {len(batch)} inputs sent, answer "
+                f"indices {indices[:8]}{'…' if len(indices) > 8 else ''} are not 0..{len(batch) - 1} "
+                "once each (duplicates, gaps or extras); nothing from this answer was cached"
+            )
+        vectors = np.asarray([d.embedding for d in data], dtype=np.float64)
+        check_vectors(f"{self.model} at {self.client.base_url}", vectors, len(batch), self.dim)
         return [(batch[d.index][0], d.embedding) for d in data]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -470,6 +504,7 @@ def embed_texts(
     for i in range(0, len(missing), flush_every):
         part = missing[i : i + flush_every]
         vecs = backend.embed([by_sha[s] for s in part])
+        check_vectors(backend.space, vecs, len(part), backend.dim)  # never cache a bad answer
         new = dict(zip(part, vecs, strict=True))
         cache.store(backend.space, new, run_id=run_id)
         found.update(new)

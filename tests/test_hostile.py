@@ -3,6 +3,9 @@ inputs and faults). Fixtures are our own."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from reelreason.cli import main
@@ -132,3 +135,57 @@ def test_links_that_stay_inside_the_raw_folder_are_fine(builder, raw_copy):
     result = builder.run(INGEST, raw_dir=raw_copy)
     assert result.success, step_errors(result)
     assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 1226
+
+
+# --- a bad answer never poisons the embedding cache ------------------------------------------
+
+
+def _answer(vectors, indices=None):
+    indices = list(range(len(vectors))) if indices is None else indices
+    body = {
+        "object": "list",
+        "model": "m",
+        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+        "data": [
+            {"object": "embedding", "index": i, "embedding": v}
+            for i, v in zip(indices, vectors, strict=True)
+        ],
+    }
+    return json.dumps(body, allow_nan=True)  # what a broken server sends: NaN literals
+
+
+@pytest.mark.parametrize(
+    "vectors,indices,message",
+    [
+        ([[float("nan")] * 4, [1.0, 0, 0, 0]], None, "hold NaN or infinite values (inputs [0])"),
+        ([[1.0, 0, 0, 0], [0.0, 1, 0, 0]], [0, 0], "are not 0..1 once each"),
+        ([[1.0, 0, 0, 0], [0.0] * 4], None, "are all zeros (inputs [1])"),
+        ([[1.0, 0, 0], [0.0, 1, 0]], None, "expected 2 vectors of 4 values"),
+        ([[1.0, 0, 0, 0]], None, "are not 0..1 once each"),
+    ],
+)
+def test_bad_embedding_answers_are_refused_and_never_cached(
+    httpserver, tmp_path, vectors, indices, message
+):
+    from reelreason.embeddings import (
+        BadEmbeddingAnswer,
+        EmbeddingCache,
+        OpenAIBackend,
+        embed_texts,
+    )
+    from reelreason.warehouse import Warehouse
+
+    httpserver.expect_request("/v1/embeddings", method="POST").respond_with_data(
+        _answer(vectors, indices), content_type="application/json"
+    )
+    backend = OpenAIBackend(
+        api_key="test", base_url=httpserver.url_for("/v1"), model="m", dimensions=4, max_retries=0
+    )
+    lake = Warehouse(tmp_path / "wh")
+    with pytest.raises(BadEmbeddingAnswer, match=re.escape(message)):
+        embed_texts(backend, ["first text", "second text"], EmbeddingCache(lake), run_id="r")
+    con = lake.connect()
+    try:
+        assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == 0
+    finally:
+        con.close()
