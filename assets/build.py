@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from assets.staging import STAGING_TABLES
 from pipelines.resources import WarehouseResource
 from pipelines.settings import PROJECT_ROOT, Settings
 
@@ -53,7 +54,7 @@ def build_asset(settings: Settings, tables: list[dg.AssetKey]) -> dg.AssetsDefin
             if stats.start_time
             else datetime.now(timezone.utc)
         )
-        snapshot, tables = warehouse.publish_build(
+        snapshot, tables, blocked = warehouse.publish_build(
             build_id=context.run.run_id,
             started_at=started,
             code_version=code_version(),
@@ -61,7 +62,17 @@ def build_asset(settings: Settings, tables: list[dg.AssetKey]) -> dg.AssetsDefin
             config=settings.public(),
             promote=settings.auto_promote,
             actor=f"run {context.run.run_id[:8]}",
+            guarded=STAGING_TABLES,
+            max_shrink=settings.max_shrink,
         )
+        if blocked:  # published for inspection, never current on its own
+            raise dg.Failure(
+                description=f"promotion blocked: {'; '.join(blocked)} against the current "
+                f"build (more than REELREASON_MAX_SHRINK={settings.max_shrink:g} of a source "
+                f"table's rows gone, or all of them). Build {context.run.run_id} was published "
+                "as a candidate; the current build is unchanged. Check the raw files; if the "
+                f"change is intended: `reelreason promote {context.run.run_id[:8]}`."
+            )
         lines = ["| table | rows | snapshot |", "|---|---|---|"]
         lines += [f"| {t.table} | {t.row_count:,} | {t.snapshot_id} |" for t in tables]
         context.log.info(

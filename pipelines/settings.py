@@ -8,6 +8,8 @@ REELREASON_OFFLINE     1 = never download (sample profile: always)
 REELREASON_RAW_ALLOW_LINKS  1 = follow links in REELREASON_RAW_DIR that lead outside it
 REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails, and a table whose row rules quarantine
                        more is not written, above this share (default 0.01)
+REELREASON_MAX_SHRINK  a source table losing more than this share of its rows (or all of
+                       them) against the current build blocks promotion (default 0.5)
 REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
 REELREASON_MIRROR      base URL of a mirror laid out like REELREASON_RAW_DIR (downloads from it)
 REELREASON_TMDB_BASE_URL / _RATE_LIMIT / _CONCURRENCY / _TTL_DAYS   TMDB client settings
@@ -95,6 +97,7 @@ class Settings:
     offline: bool = True
     raw_allow_links: bool = False
     quarantine_max_fraction: float = 0.01
+    max_shrink: float = 0.5
     movietweetings_ref: str = MOVIETWEETINGS_DEFAULT_REF
     mirror: str | None = None
     tmdb_base_url: str = DEFAULT_BASE_URL
@@ -187,6 +190,7 @@ class Settings:
             offline=profile == "sample" or offline_flag,
             raw_allow_links=_flag(env, "REELREASON_RAW_ALLOW_LINKS", False),
             quarantine_max_fraction=fraction,
+            max_shrink=_number(env, "REELREASON_MAX_SHRINK", 0.5, 0.0, 1.0),
             movietweetings_ref=env.get("REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF),
             mirror=env.get("REELREASON_MIRROR") or None,
             tmdb_base_url=env.get("REELREASON_TMDB_BASE_URL", DEFAULT_BASE_URL),

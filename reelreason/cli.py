@@ -155,15 +155,18 @@ def cmd_build(args) -> int:
                     err = err.cause
                 msg = err.message.strip() if err else event.message
                 print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
-        published = any(b["build_id"] == result.run_id for b in _published(settings))
+        mine = next((b for b in _published(settings) if b["build_id"] == result.run_id), None)
+        if mine is None:
+            outcome = "nothing was published: the previous build is still the current one"
+        elif mine["current"]:
+            outcome = "it was published before the failing step, so it is current"
+        else:
+            outcome = (
+                "it was published as a candidate, not made current: the previous build is "
+                "still the current one"
+            )
         print(
-            f"build failed after {elapsed:.1f}s (run {result.run_id}); "
-            + (
-                "it was published before the failing step, so it is current"
-                if published
-                else "nothing was published: the previous build is still the current one"
-            ),
-            file=sys.stderr,
+            f"build failed after {elapsed:.1f}s (run {result.run_id}); {outcome}", file=sys.stderr
         )
         return 1
     print(f"build {result.run_id} finished in {elapsed:.1f}s", file=sys.stderr)

@@ -23,7 +23,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -577,9 +577,16 @@ class Warehouse:
         validate: Callable[[str, pa.Table], None] | None = None,
         promote: bool = True,
         actor: str = "pipeline",
-    ) -> tuple[int, list[TableWrite]]:
+        guarded: Iterable[str] = (),
+        max_shrink: float = 1.0,
+    ) -> tuple[int, list[TableWrite], list[str]]:
         """Record a build: the current version of every data table, its evaluation figures
-        and (unless promote=False) the event that makes it current, in one commit."""
+        and (unless promote=False) the event that makes it current, in one commit.
+
+        A `guarded` table (a source) that is empty now but had rows in the current build, or
+        lost more than `max_shrink` of them, blocks promotion: the build is published as a
+        candidate with the reasons as its event note, and the reasons are returned."""
+        blocked: list[str] = []
 
         def work(con):
             tables = self.data_tables(con)
@@ -622,13 +629,26 @@ class Warehouse:
                     "segment, value, ci_low, ci_high, n FROM eval_results",
                     [build_id],
                 )
-            self._insert_event(con, build_id, "publish" if promote else CANDIDATE, actor, None)
+            have = set(self._tables(con))
+            current = self._current_build_id(con, have) if "build_tables" in have else None
+            before = dict(
+                con.execute(
+                    f"SELECT table_name, row_count FROM {LAKE}.build_tables WHERE build_id = ?",
+                    [current],
+                ).fetchall()
+                if current
+                else []
+            )
+            blocked[:] = shrunk_tables(before, counts, guarded, max_shrink)
+            note = "promotion blocked: " + "; ".join(blocked) if blocked else None
+            action = "publish" if promote and not blocked else CANDIDATE
+            self._insert_event(con, build_id, action, actor, note)
             return [TableWrite(t, writes[t][0], counts[t]) for t in tables]
 
         written, snapshot = self.commit(
             work, message=f"publish build {build_id}", extra={"build_id": build_id}
         )
-        return snapshot, written
+        return snapshot, written, blocked
 
     @staticmethod
     def _insert_event(con, build_id: str, action: str, actor: str, note: str | None) -> None:
@@ -985,3 +1005,17 @@ def run_read_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyC
     for statement in statements:
         cur = con.execute(statement)
     return cur
+
+
+def shrunk_tables(
+    before: dict[str, int], after: dict[str, int], guarded: Iterable[str], max_shrink: float
+) -> list[str]:
+    """Why a build must not become current: each guarded table that is empty now but was
+    not in the current build, or lost more than `max_shrink` of its rows, as
+    `table rows_before → rows_after`."""
+    reasons = []
+    for table in guarded:
+        old, new = before.get(table, 0), after.get(table, 0)
+        if old and (new == 0 or (old - new) / old > max_shrink):
+            reasons.append(f"{table} {old:,} → {new:,} rows")
+    return reasons

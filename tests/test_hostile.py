@@ -189,3 +189,50 @@ def test_bad_embedding_answers_are_refused_and_never_cached(
         assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == 0
     finally:
         con.close()
+
+
+# --- a source that shrinks to nothing never becomes the current build --------------------------
+
+
+def _current(builder) -> str:
+    return next(b["build_id"] for b in builder.lake.builds() if b["current"])
+
+
+def test_an_emptied_or_shrunk_source_blocks_promotion(builder, raw_copy):
+    first = builder.run(INGEST, raw_dir=raw_copy)
+    assert first.success, step_errors(first)
+    ratings = raw_copy / "movielens/ml-1m/ratings.dat"
+    lines = ratings.read_bytes().splitlines(keepends=True)
+
+    ratings.write_bytes(b"")  # an empty upstream file
+    emptied = builder.run(INGEST, raw_dir=raw_copy)
+    assert not emptied.success
+    errors = step_errors(emptied)
+    assert "promotion blocked: ml1m_ratings 1,226 → 0 rows" in errors
+    assert f"reelreason promote {emptied.run_id[:8]}" in errors
+    assert _current(builder) == first.run_id  # readers still get the good build
+    assert builder.query("SELECT count(*) FROM ml1m_ratings")[0][0] == 1226
+    candidate = next(b for b in builder.lake.builds() if b["build_id"] == emptied.run_id)
+    assert not candidate["current"] and not candidate["approved"]
+    con = builder.lake.connect(read_only=True)
+    try:
+        (note,) = con.execute(
+            "SELECT note FROM build_events WHERE build_id = ?", [emptied.run_id]
+        ).fetchone()
+    finally:
+        con.close()
+    assert note == "promotion blocked: ml1m_ratings 1,226 → 0 rows"
+
+    ratings.write_bytes(b"".join(lines[:400]))  # 67% of the ratings gone
+    shrunk = builder.run(INGEST, raw_dir=raw_copy)
+    assert "ml1m_ratings 1,226 → 400 rows" in step_errors(shrunk)
+    assert _current(builder) == first.run_id
+
+    ratings.write_bytes(b"".join(lines[:1000]))  # 18% gone: within REELREASON_MAX_SHRINK
+    smaller = builder.run(INGEST, raw_dir=raw_copy)
+    assert smaller.success, step_errors(smaller)
+    assert _current(builder) == smaller.run_id
+
+    ratings.write_bytes(b"")  # a deliberate shrink is allowed by the setting
+    allowed = builder.run(INGEST, raw_dir=raw_copy, max_shrink=1.0)
+    assert "ml1m_ratings 1,000 → 0 rows" in step_errors(allowed)  # to nothing: always blocked
