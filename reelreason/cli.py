@@ -64,6 +64,7 @@ def cmd_build(args) -> int:
 
     from pipelines.definitions import build_definitions
     from pipelines.settings import Settings
+    from reelreason.warehouse import WarehouseError
 
     settings = Settings.from_env()
     defs = build_definitions(settings)
@@ -155,8 +156,16 @@ def cmd_build(args) -> int:
                     err = err.cause
                 msg = err.message.strip() if err else event.message
                 print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
-        mine = next((b for b in _published(settings) if b["build_id"] == result.run_id), None)
-        if mine is None:
+        try:
+            builds = settings.lake().builds()
+        except WarehouseError as exc:
+            builds, unreadable = [], exc
+        else:
+            unreadable = None
+        mine = next((b for b in builds if b["build_id"] == result.run_id), None)
+        if unreadable is not None:
+            outcome = f"and the warehouse cannot be read, so no build is current: {unreadable}"
+        elif mine is None:
             outcome = "nothing was published: the previous build is still the current one"
         elif mine["current"]:
             outcome = "it was published before the failing step, so it is current"
@@ -171,15 +180,6 @@ def cmd_build(args) -> int:
         return 1
     print(f"build {result.run_id} finished in {elapsed:.1f}s", file=sys.stderr)
     return 0
-
-
-def _published(settings) -> list[dict]:
-    from reelreason.warehouse import WarehouseError
-
-    try:
-        return settings.lake().builds()
-    except WarehouseError:
-        return []
 
 
 def _lake():

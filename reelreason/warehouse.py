@@ -125,6 +125,12 @@ _RETRYABLE = ("database is locked", "conflict", "could not serialize", "deadlock
 # "already exists"): while attaching, the loser retries and finds it there.
 _RETRYABLE_ATTACH = (*_RETRYABLE, "duplicate key value", "already exists")
 COMMIT_ATTEMPTS = 8
+# What SQLite says of a catalog file that is damaged or not a catalog at all.
+_DAMAGED = ("malformed", "not a database", "file is encrypted")
+DAMAGED_ADVICE = (
+    "The catalog file is damaged or not a catalog: restore it from a backup, or point "
+    "REELREASON_WAREHOUSE at a new folder to start a fresh warehouse"
+)
 
 
 def _retryable(exc: BaseException, markers: tuple[str, ...] = _RETRYABLE) -> bool:
@@ -286,9 +292,14 @@ class Warehouse:
     def _ensure_wal(self) -> None:
         """SQLite in WAL mode lets analysts read while a build commits (the default rollback
         journal makes a reader's shared lock fail the writer with 'database is locked')."""
-        with closing(sqlite3.connect(self.catalog_path, timeout=30)) as db:
-            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
+        try:
+            with closing(sqlite3.connect(self.catalog_path, timeout=30)) as db:
+                if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise WarehouseError(
+                f"Cannot open the warehouse catalog {self.catalog_path}: {exc}. {DAMAGED_ADVICE}"
+            ) from None
 
     @contextmanager
     def _commit_lock(self):
@@ -344,9 +355,11 @@ class Warehouse:
                     time.sleep(0.1 * attempt * (0.5 + random.random()))
                     continue
                 con.close()
+                message = redact_catalog(str(exc)).splitlines()[0]
+                damaged = any(m in message for m in _DAMAGED)
                 raise WarehouseError(
-                    f"Cannot open the warehouse catalog {self.describe()}: "
-                    f"{redact_catalog(str(exc)).splitlines()[0]}"
+                    f"Cannot open the warehouse catalog {self.describe()}: {message}"
+                    + (f". {DAMAGED_ADVICE}" if damaged else "")
                 ) from None
         con.execute(f"USE {LAKE}")
         if not read_only:
@@ -888,6 +901,15 @@ class Warehouse:
         into place, so a consumer never sees half an export. An existing export of the same
         build is kept; a folder of that name holding anything else is an error."""
         build = self.resolve_build(build_id)
+        if out is not None:
+            out = Path(out)
+            if out.is_symlink() and not out.exists():
+                raise WarehouseError(
+                    f"--out {out} is a symbolic link to {os.readlink(out)}, which does not "
+                    "exist: create that folder or choose another --out"
+                )
+            if out.exists() and not out.is_dir():
+                raise WarehouseError(f"--out {out} exists and is not a folder")
         dest = Path(out or self.exports_path).resolve() / build["build_id"]
         manifest_path = dest / "manifest.json"
         if manifest_path.exists():
@@ -903,7 +925,10 @@ class Warehouse:
                 "remove it or export elsewhere (--out)"
             )
         tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}")
-        tmp.mkdir(parents=True)  # beside dest: the final rename stays on one filesystem
+        try:
+            tmp.mkdir(parents=True)  # beside dest: the final rename stays on one filesystem
+        except OSError as exc:
+            raise WarehouseError(f"cannot create the export folder {dest.parent}: {exc}") from None
         try:
             with closing(self.connect(read_only=True, snapshot=build["snapshot_id"])) as con:
                 versions = dict(

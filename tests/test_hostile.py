@@ -236,3 +236,57 @@ def test_an_emptied_or_shrunk_source_blocks_promotion(builder, raw_copy):
     ratings.write_bytes(b"")  # a deliberate shrink is allowed by the setting
     allowed = builder.run(INGEST, raw_dir=raw_copy, max_shrink=1.0)
     assert "ml1m_ratings 1,000 → 0 rows" in step_errors(allowed)  # to nothing: always blocked
+
+
+# --- operator mistakes get one clear line --------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(builder, monkeypatch, tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("REELREASON_WAREHOUSE", str(builder.warehouse_root))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("REELREASON_DAGSTER_DIR", str(home))
+    monkeypatch.delenv("REELREASON_RAW_DIR", raising=False)
+    monkeypatch.delenv("REELREASON_PROFILE", raising=False)
+    return builder
+
+
+def test_export_out_on_a_dangling_link_or_a_file_is_a_clear_error(cli_env, capsys, tmp_path):
+    assert cli_env.run(INGEST).success
+    missing = tmp_path / "nowhere" / "exports"
+    link = tmp_path / "exports-link"
+    link.symlink_to(missing)
+    code, out, err = _cli(capsys, "export", "--out", str(link))
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: --out {link} is a symbolic link to {missing}")
+    assert not (tmp_path / "nowhere").exists()  # nothing created through the link
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    code, _, err = _cli(capsys, "export", "--out", str(a_file))
+    assert code == 2 and err == f"error: --out {a_file} exists and is not a folder\n"
+
+
+def test_a_damaged_catalog_is_named_and_never_called_current(cli_env, capsys):
+    assert cli_env.run(INGEST).success
+    catalog = cli_env.lake.catalog_path
+    with open(catalog, "r+b") as f:
+        f.truncate(catalog.stat().st_size // 2)
+    for argv in (["builds"], ["sql", "SELECT 1"]):
+        code, out, err = _cli(capsys, *argv)
+        assert code == 2 and out == "", argv
+        assert f"Cannot open the warehouse catalog {catalog}" in err and "Traceback" not in err
+    code, _, err = _cli(capsys, "build", "key:ml1m_users")
+    assert code == 1
+    assert f"Cannot open the warehouse catalog {catalog}" in err
+    assert "restore it from a backup" in err
+    assert "the warehouse cannot be read, so no build is current" in err
+    assert "previous build is still the current one" not in err
+
+
+def _cli(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()  # what came before (a build's log) is not this command's output
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
