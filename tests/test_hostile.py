@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 
+import duckdb
 import pytest
 
 from reelreason.cli import main
+from reelreason.parse import movielens, movietweetings
 from tests.conftest import step_errors
 
 HOSTILE_SQL = [
@@ -290,3 +292,47 @@ def _cli(capsys, *argv) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# --- one odd value never crashes a source ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parse,rel,good,line_of",
+    [
+        (
+            movielens.parse_ratings,
+            "movielens/ml-1m/ratings.dat",
+            b"1::2195::5::978033103\n",
+            lambda ts: f"1::287::4::{ts}",
+        ),
+        (
+            movietweetings.parse_ratings,
+            "movietweetings/ratings.dat",
+            b"1::0114709::10::1381945744\n",
+            lambda ts: f"2::0114709::8::{ts}",
+        ),
+    ],
+)
+def test_rating_times_that_overflow_or_were_cut_off_are_quarantined(
+    tmp_path, parse, rel, good, line_of
+):
+    path = tmp_path / "ratings.dat"
+    overflow, cut = line_of(97803310312345), line_of(9703)
+    # the cut-off line is the last one, without its final newline
+    path.write_bytes(good + overflow.encode() + b"\n" + good + cut.encode())
+    with duckdb.connect() as con:
+        parsed = parse(con, path, rel)  # must not raise
+    (table,) = parsed.tables.values()
+    assert table.num_rows == 2
+    q = {
+        r["line"]: (r["raw"], r["reason"], r["file"])
+        for r in next(iter(parsed.quarantine.values()))
+    }
+    assert q[2][:2] == (
+        overflow,
+        "timestamp 97803310312345 is after 2100: not a rating time (an overflow)",
+    )
+    assert q[4][0] == cut and q[4][1].startswith("timestamp 9703 is before 1995")
+    assert q[4][2] == rel
+    assert all(a.balanced for a in parsed.accounts)

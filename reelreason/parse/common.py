@@ -30,6 +30,14 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 
+# A rating's Unix time must be a rating time: neither before 1995 (before MovieLens and
+# MovieTweetings existed; a line cut off mid-number gives `9703`) nor after 2100 (an overflow
+# that would not even fit a timestamp). Checked in SQL on the column `ts`.
+RATING_TIME_PROBLEM_SQL = """CASE
+    WHEN ts < 788918400 THEN 'timestamp ' || ts || ' is before 1995: not a rating time (a line cut off mid-number?)'
+    WHEN ts > 4102444800 THEN 'timestamp ' || ts || ' is after 2100: not a rating time (an overflow)'
+END"""
+
 # Above this share of unparseable lines a file is structurally broken, not slightly dirty.
 STRUCTURAL_FAILURE_FRACTION = 0.5
 

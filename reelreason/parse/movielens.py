@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
+    RATING_TIME_PROBLEM_SQL,
     Parsed,
     detect_text_encoding,
     quarantine_where,
@@ -118,8 +119,9 @@ def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Par
         path=path,
         account=account,
         quarantine=quarantine,
-        reason_sql="""CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5'
-                           WHEN ts < 0 THEN 'negative timestamp' END""",
+        reason_sql=f"""coalesce(
+            CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5' END,
+            {RATING_TIME_PROBLEM_SQL})""",
     )
     table = con.execute(
         f"""SELECT user_id, movie_id, rating, ts AS rated_at_epoch,

@@ -12,7 +12,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from reelreason.parse.common import Parsed, quarantine_where, read_delimited, split_year
+from reelreason.parse.common import (
+    RATING_TIME_PROBLEM_SQL,
+    Parsed,
+    quarantine_where,
+    read_delimited,
+    split_year,
+)
 
 IMDB_ID_SQL = "printf('tt%07d', TRY_CAST({col} AS BIGINT))"
 _ID_PROBLEM_SQL = """CASE WHEN NOT regexp_full_match({col}, '[0-9]{{1,10}}')
@@ -90,8 +96,8 @@ def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Par
         account=account,
         quarantine=quarantine,
         reason_sql=f"""coalesce({_ID_PROBLEM_SQL.format(col="movie_id")},
-            CASE WHEN rating NOT BETWEEN 0 AND 10 THEN 'rating ' || rating || ' outside 0..10'
-                 WHEN ts < 0 THEN 'negative timestamp' END)""",
+            CASE WHEN rating NOT BETWEEN 0 AND 10 THEN 'rating ' || rating || ' outside 0..10' END,
+            {RATING_TIME_PROBLEM_SQL})""",
     )
     table = con.execute(
         f"""SELECT user_id, {IMDB_ID_SQL.format(col="movie_id")} AS imdb_id, rating,
