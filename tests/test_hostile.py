@@ -336,3 +336,32 @@ def test_rating_times_that_overflow_or_were_cut_off_are_quarantined(
     assert q[4][0] == cut and q[4][1].startswith("timestamp 9703 is before 1995")
     assert q[4][2] == rel
     assert all(a.balanced for a in parsed.accounts)
+
+
+def test_numbers_too_big_for_their_column_are_quarantined_with_their_line(tmp_path):
+    from pipelines.settings import SAMPLE_RAW_DIR
+    from reelreason.parse import goemotions, inspired
+
+    db = (SAMPLE_RAW_DIR / "inspired/movie_database.tsv").read_text(encoding="utf-8").split("\n")
+    runtime = db[0].split("\t").index("runtime")
+    fields = db[3].split("\t")
+    fields[runtime] = "12345678901 min"  # 11 digits: no 32-bit runtime
+    db[3] = "\t".join(fields)
+    (tmp_path / "movie_database.tsv").write_text("\n".join(db), encoding="utf-8")
+    (tmp_path / "dev.tsv").write_text("fine\t0\tc1\nhuge id\t12345678901\tc2\nalso fine\t3,4\tc3\n")
+    emotions = (SAMPLE_RAW_DIR / "goemotions/emotions.txt").read_text().split()
+    with duckdb.connect() as con:
+        movies = inspired.parse_movie_database(
+            con, tmp_path / "movie_database.tsv", "inspired/movie_database.tsv"
+        )
+        texts = goemotions.parse_splits(
+            con, {"dev": (tmp_path / "dev.tsv", "goemotions/dev.tsv")}, emotions
+        )
+    (q,) = movies.quarantine["inspired_movies"]
+    assert (q["file"], q["line"]) == ("inspired/movie_database.tsv", 4)
+    assert q["reason"] == "runtime 12345678901 min does not fit a 32-bit integer"
+    assert movies.tables["inspired_movies"].num_rows == len([r for r in db[1:] if r]) - 1
+    (q,) = texts.quarantine["goemotions_texts"]
+    assert (q["line"], q["reason"]) == (2, "label id outside 0..27")
+    assert texts.tables["goemotions_texts"].num_rows == 2
+    assert all(a.balanced for a in movies.accounts + texts.accounts)

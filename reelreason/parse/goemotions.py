@@ -98,7 +98,7 @@ def parse_splits(
                 WHEN label_ids IS NULL OR NOT regexp_full_match(label_ids, '[0-9]+(,[0-9]+)*')
                     THEN 'labels ' || coalesce(label_ids, '') || ' are not comma-separated ids'
                 WHEN list_max(list_transform(string_split(label_ids, ','),
-                     lambda x: CAST(x AS INTEGER))) >= {n}
+                     lambda x: coalesce(TRY_CAST(x AS INTEGER), {n}))) >= {n}
                     THEN 'label id outside 0..{n - 1}' END""",
         )
         parts.append(

@@ -309,6 +309,26 @@ def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str)
         file_label=label,
         columns={n: "VARCHAR" for n in names},
     )
+    # A number that does not fit its 32-bit column (an 11-digit runtime) quarantines its row
+    # with the line, instead of failing the whole file when the table is typed.
+    too_big = [
+        f"""CASE WHEN TRY_CAST(nullif(regexp_extract(replace(coalesce("{n}", ''), ',', ''),
+                                                      '\\d+'), '') AS INTEGER) IS NULL
+                  AND regexp_extract(replace(coalesce("{n}", ''), ',', ''), '\\d+') <> ''
+             THEN '{n} ' || "{n}" || ' does not fit a 32-bit integer' END"""
+        for n in names
+        if _KNOWN_TYPES.get(n) == "int" and n != "year"
+    ]
+    if too_big:
+        quarantine_where(
+            con,
+            tmp,
+            reason_sql=f"coalesce({', '.join(too_big)})",
+            path=path,
+            account=account,
+            quarantine=quarantine,
+            header=True,
+        )
     cur = con.execute(f"SELECT * FROM {tmp} ORDER BY rowid")
     rows = []
     for values in cur.fetchall():
