@@ -365,3 +365,23 @@ def test_numbers_too_big_for_their_column_are_quarantined_with_their_line(tmp_pa
     assert (q["line"], q["reason"]) == (2, "label id outside 0..27")
     assert texts.tables["goemotions_texts"].num_rows == 2
     assert all(a.balanced for a in movies.accounts + texts.accounts)
+
+
+def test_a_ccpe_span_outside_its_text_quarantines_its_utterance(tmp_path):
+    from pipelines.settings import SAMPLE_RAW_DIR
+    from reelreason.parse import ccpe
+
+    doc = json.loads((SAMPLE_RAW_DIR / "ccpe/data.json").read_text())
+    with_spans = [u for c in doc for u in c["utterances"] if u.get("segments")]
+    with_spans[0]["segments"][0]["endIndex"] = len(with_spans[0]["text"]) + 5
+    with_spans[1]["segments"][0]["startIndex"] = 99_999_999_999  # does not fit the column
+    with_spans[2]["index"] = 2**40
+    (tmp_path / "data.json").write_text(json.dumps(doc))
+    parsed = ccpe.parse(tmp_path / "data.json", "ccpe/data.json")  # must not raise
+    reasons = [q["reason"] for q in parsed.quarantine["ccpe_utterances"]]
+    assert len(reasons) == 3
+    assert "segment #0 span" in reasons[0] and "lies outside the text's" in reasons[0]
+    assert "[99999999999," in reasons[1]
+    assert f"index {2**40} outside" in reasons[2]
+    assert parsed.tables["ccpe_utterances"].num_rows == 96 - 3
+    assert all(a.balanced for a in parsed.accounts)

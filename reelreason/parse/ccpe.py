@@ -76,6 +76,29 @@ def load_json_document(path: Path, label: str, max_bytes: int = MAX_JSON_DOCUMEN
         ) from None
 
 
+INT32_MAX = 2**31 - 1
+
+
+def _utterance_problem(index: int, text: str, segments) -> str | None:
+    """Why an utterance cannot be typed: an index that does not fit its column, or a segment
+    whose span lies outside the utterance's text (or is not a pair of numbers)."""
+    if not 0 <= index <= INT32_MAX:
+        return f"index {index} outside 0..{INT32_MAX}"
+    if not isinstance(segments, list):
+        return "segments is not a list"
+    for k, seg in enumerate(segments):
+        if not isinstance(seg, dict):
+            return f"segment #{k} is not an object"
+        start, end = seg.get("startIndex"), seg.get("endIndex")
+        if start is None and end is None:
+            continue  # no offsets given: the span is kept without them
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(text)):
+            return (
+                f"segment #{k} span [{start}, {end}) lies outside the text's {len(text)} characters"
+            )
+    return None
+
+
 def parse(path: Path, label: str) -> Parsed:
     doc = load_json_document(path, label)
     if not isinstance(doc, list):
@@ -123,6 +146,15 @@ def parse(path: Path, label: str) -> Parsed:
                 account.quarantined += 1
                 continue
             segs = utt.get("segments") or []
+            problem = _utterance_problem(utt["index"], text, segs)
+            if problem:  # one odd utterance is quarantined, never fatal to the file
+                quarantine.append(
+                    quarantine_row(
+                        label, None, json.dumps(utt)[:4000], f"utterance in {conv_id}: {problem}"
+                    )
+                )
+                account.quarantined += 1
+                continue
             account.kept += 1
             utterances.append(
                 {
