@@ -385,3 +385,29 @@ def test_a_ccpe_span_outside_its_text_quarantines_its_utterance(tmp_path):
     assert f"index {2**40} outside" in reasons[2]
     assert parsed.tables["ccpe_utterances"].num_rows == 96 - 3
     assert all(a.balanced for a in parsed.accounts)
+
+
+def test_a_duplicate_redial_conversation_is_quarantined_with_its_line(tmp_path):
+    from pipelines.settings import SAMPLE_RAW_DIR
+    from reelreason.parse import redial
+
+    train = (SAMPLE_RAW_DIR / "redial/train_data.jsonl").read_text().splitlines()
+    test = (SAMPLE_RAW_DIR / "redial/test_data.jsonl").read_text().splitlines()
+    (tmp_path / "train.jsonl").write_text("\n".join(train) + "\n")
+    (tmp_path / "test.jsonl").write_text("\n".join([*test, train[0]]) + "\n")  # again, elsewhere
+    parsed = redial.parse_conversations(
+        {
+            "train": (tmp_path / "train.jsonl", "redial/train_data.jsonl"),
+            "test": (tmp_path / "test.jsonl", "redial/test_data.jsonl"),
+        }
+    )
+    (q,) = parsed.quarantine["redial_conversations"]
+    conv_id = json.loads(train[0])["conversationId"]
+    assert (q["file"], q["line"]) == ("redial/test_data.jsonl", len(test) + 1)
+    assert (
+        q["reason"] == f"duplicate conversation id {conv_id} (first at redial/train_data.jsonl:1)"
+    )
+    conversations = parsed.tables["redial_conversations"]
+    assert conversations.num_rows == len(train) + len(test)
+    assert conversations.column("conversation_id").to_pylist().count(str(conv_id)) == 1
+    assert all(a.balanced for a in parsed.accounts)

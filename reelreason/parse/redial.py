@@ -125,6 +125,7 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
     """files: split -> (path, label)."""
     conversations, messages, mention_rows, quarantine, accounts = [], [], [], [], []
     unresolved_total = 0
+    first_seen: dict[str, str] = {}  # conversation id -> "file:line" where it first appeared
     for split, (path, label) in files.items():
         data_lines, blank = count_lines(path)
         account = LineAccount(label, data_lines, blank)
@@ -171,8 +172,20 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
                     quarantine.append(quarantine_row(label, line_no, text, str(exc)))
                     account.quarantined += 1
                     continue
-                account.kept += 1
                 conv_id = str(conv["conversationId"])
+                if conv_id in first_seen:  # the first copy is kept, every later one quarantined
+                    quarantine.append(
+                        quarantine_row(
+                            label,
+                            line_no,
+                            text,
+                            f"duplicate conversation id {conv_id} (first at {first_seen[conv_id]})",
+                        )
+                    )
+                    account.quarantined += 1
+                    continue
+                first_seen[conv_id] = f"{label}:{line_no}"
+                account.kept += 1
                 seeker, recommender = conv["initiatorWorkerId"], conv["respondentWorkerId"]
                 mentions = {str(k): v for k, v in (conv.get("movieMentions") or {}).items()}
                 for pos, msg in enumerate(conv["messages"]):
