@@ -411,3 +411,39 @@ def test_a_duplicate_redial_conversation_is_quarantined_with_its_line(tmp_path):
     assert conversations.num_rows == len(train) + len(test)
     assert conversations.column("conversation_id").to_pylist().count(str(conv_id)) == 1
     assert all(a.balanced for a in parsed.accounts)
+
+
+@pytest.mark.parametrize(
+    "parse,rel,content,expected",
+    [
+        (
+            movielens.parse_ratings,
+            "movielens/ml-1m/ratings.dat",
+            b"1::2195::5::978033103\n1::::4::978033103\n::287::4::978033103\n",
+            [(2, "empty movie_id"), (3, "empty user_id")],
+        ),
+        (
+            movielens.parse_users,
+            "movielens/ml-1m/users.dat",
+            b"1::M::1::10::48067\n2::::1::10::48067\n",
+            [(2, "empty gender")],
+        ),
+        (
+            movietweetings.parse_ratings,
+            "movietweetings/ratings.dat",
+            b"1::0114709::10::1381945744\n::0114709::9::1381945744\n3::0114709::8::\n",
+            [(2, "empty user_id"), (3, "empty timestamp")],
+        ),
+    ],
+)
+def test_an_empty_required_field_quarantines_its_line(tmp_path, parse, rel, content, expected):
+    path = tmp_path / "file.dat"
+    path.write_bytes(content)
+    with duckdb.connect() as con:
+        parsed = parse(con, path, rel)
+    (table,) = parsed.tables.values()
+    (quarantine,) = parsed.quarantine.values()
+    assert [(q["line"], q["reason"]) for q in quarantine] == expected
+    assert all(q["file"] == rel for q in quarantine)
+    assert table.num_rows == content.count(b"\n") - len(expected)
+    assert all(a.balanced for a in parsed.accounts)

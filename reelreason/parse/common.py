@@ -38,6 +38,15 @@ RATING_TIME_PROBLEM_SQL = """CASE
     WHEN ts > 4102444800 THEN 'timestamp ' || ts || ' is after 2100: not a rating time (an overflow)'
 END"""
 
+
+def empty_fields_sql(*columns: str, names: dict[str, str] | None = None) -> str:
+    """SQL that names the first required column left empty on a line (NULL once typed), for
+    `quarantine_where`: an empty required field quarantines its line with the line number."""
+    names = names or {}
+    whens = " ".join(f"WHEN {c} IS NULL THEN 'empty {names.get(c, c)}'" for c in columns)
+    return f"CASE {whens} END"
+
+
 # Above this share of unparseable lines a file is structurally broken, not slightly dirty.
 STRUCTURAL_FAILURE_FRACTION = 0.5
 

@@ -11,6 +11,7 @@ from reelreason.parse.common import (
     RATING_TIME_PROBLEM_SQL,
     Parsed,
     detect_text_encoding,
+    empty_fields_sql,
     quarantine_where,
     read_delimited,
 )
@@ -68,7 +69,8 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
         account=account,
         quarantine=quarantine,
         encoding=encoding,
-        reason_sql=f"""CASE WHEN movie_id <= 0 THEN 'movie_id must be positive'
+        reason_sql=f"""CASE WHEN movie_id IS NULL THEN 'empty movie_id'
+                           WHEN movie_id <= 0 THEN 'movie_id must be positive'
                            WHEN title_raw IS NULL OR trim(title_raw) = '' THEN 'empty title'
                            WHEN count(*) OVER (PARTITION BY movie_id) > 1
                                 AND rowid > min(rowid) OVER (PARTITION BY movie_id)
@@ -104,6 +106,9 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
     )
 
 
+_RATING_FIELDS = empty_fields_sql("user_id", "movie_id", "rating", "ts", names={"ts": "timestamp"})
+
+
 def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_delimited(
         con,
@@ -119,7 +124,7 @@ def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Par
         path=path,
         account=account,
         quarantine=quarantine,
-        reason_sql=f"""coalesce(
+        reason_sql=f"""coalesce({_RATING_FIELDS},
             CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5' END,
             {RATING_TIME_PROBLEM_SQL})""",
     )
@@ -153,10 +158,11 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
         path=path,
         account=account,
         quarantine=quarantine,
-        reason_sql=f"""CASE WHEN gender NOT IN ('M', 'F') THEN 'gender ' || gender || ' not M/F'
-                            WHEN age_code NOT IN ({ages}) THEN 'unknown age code ' || age_code
-                            WHEN occupation_code NOT BETWEEN 0 AND 20
-                                THEN 'unknown occupation code ' || occupation_code END""",
+        reason_sql=f"""coalesce({empty_fields_sql("user_id", "gender", "age_code", "occupation_code")},
+            CASE WHEN gender NOT IN ('M', 'F') THEN 'gender ' || gender || ' not M/F'
+                 WHEN age_code NOT IN ({ages}) THEN 'unknown age code ' || age_code
+                 WHEN occupation_code NOT BETWEEN 0 AND 20
+                     THEN 'unknown occupation code ' || occupation_code END)""",
     )
     table = con.execute(
         f"SELECT user_id, gender, age_code, occupation_code, zip FROM {tmp} ORDER BY rowid"

@@ -15,6 +15,7 @@ import pyarrow as pa
 from reelreason.parse.common import (
     RATING_TIME_PROBLEM_SQL,
     Parsed,
+    empty_fields_sql,
     quarantine_where,
     read_delimited,
     split_year,
@@ -95,7 +96,9 @@ def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Par
         path=path,
         account=account,
         quarantine=quarantine,
-        reason_sql=f"""coalesce({_ID_PROBLEM_SQL.format(col="movie_id")},
+        reason_sql=f"""coalesce(
+            {empty_fields_sql("user_id", "movie_id", "rating", "ts", names={"ts": "timestamp"})},
+            {_ID_PROBLEM_SQL.format(col="movie_id")},
             CASE WHEN rating NOT BETWEEN 0 AND 10 THEN 'rating ' || rating || ' outside 0..10' END,
             {RATING_TIME_PROBLEM_SQL})""",
     )
@@ -124,7 +127,8 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
         path=path,
         account=account,
         quarantine=quarantine,
-        reason_sql="CASE WHEN user_id <= 0 THEN 'user_id must be positive' END",
+        reason_sql="CASE WHEN user_id IS NULL THEN 'empty user_id' "
+        "WHEN user_id <= 0 THEN 'user_id must be positive' END",
     )
     # Twitter ids are dropped here; only whether one was present survives.
     table = con.execute(
