@@ -7,6 +7,7 @@ rows kept + lines quarantined + blank lines == data lines in the file.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -308,6 +309,20 @@ def read_lines_at(path: Path, wanted: set[int], encoding: str = "utf-8") -> dict
     return found
 
 
+def _unterminated_last_line(path: Path) -> int | None:
+    """The number of the file's last line when the file does not end with a newline (a
+    download or copy cut off mid-line), else None."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return None
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return None
+    lines, _ = count_lines(path)
+    return lines
+
+
 def quarantine_where(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -344,8 +359,11 @@ def quarantine_where(
                 if len(line_of) == len(ordinals):
                     break
     texts = read_lines_at(path, set(line_of.values()), encoding)
+    last = _unterminated_last_line(path)
     for rowid, reason in ordinals.items():
         line = line_of.get(rowid)
+        if line is not None and line == last:  # the file was probably cut off mid-line
+            reason = f"truncated final line (no newline at the end of the file): {reason}"
         quarantine.append(quarantine_row(account.file, line, texts.get(line, ""), reason))
     con.execute(f"DELETE FROM {table} WHERE rowid IN ({', '.join(str(r) for r in ordinals)})")
     account.kept -= len(ordinals)
