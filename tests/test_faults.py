@@ -304,6 +304,8 @@ _GOOD_LINE = (
     )
     + "\n"
 )
+# A second conversation (ids are unique: a repeated one is quarantined as a duplicate).
+_OTHER_GOOD_LINE = _GOOD_LINE.replace('"conversationId": "1"', '"conversationId": "2"')
 
 
 def test_a_huge_line_in_jsonl_is_quarantined_in_bounded_memory(tmp_path):
@@ -356,7 +358,7 @@ def test_a_json_nesting_bomb_is_rejected_clearly(tmp_path):
     with pytest.raises(SourceFormatError, match="nested too deeply"):
         load_json_document(data, "data.json")
     jsonl = tmp_path / "test_data.jsonl"
-    jsonl.write_text(_GOOD_LINE + '{"conversationId": ' + bomb + "}\n" + _GOOD_LINE)
+    jsonl.write_text(_GOOD_LINE + '{"conversationId": ' + bomb + "}\n" + _OTHER_GOOD_LINE)
     parsed = parse_conversations({"test": (jsonl, "test_data.jsonl")})
     (row,) = parsed.quarantine["redial_conversations"]
     assert row["reason"] == "JSON nested too deeply to read" and row["line"] == 2
@@ -381,7 +383,7 @@ def test_a_zip_bomb_is_refused_before_it_expands(tmp_path):
 def test_invalid_utf8_in_a_utf8_source_is_quarantined_with_its_line(tmp_path):
     jsonl = tmp_path / "train_data.jsonl"
     jsonl.write_bytes(
-        _GOOD_LINE.encode() + b'{"conversationId": "caf\xe9"}\n' + _GOOD_LINE.encode()
+        _GOOD_LINE.encode() + b'{"conversationId": "caf\xe9"}\n' + _OTHER_GOOD_LINE.encode()
     )
     parsed = parse_conversations({"train": (jsonl, "train_data.jsonl")})
     (row,) = parsed.quarantine["redial_conversations"]
