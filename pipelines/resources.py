@@ -47,15 +47,14 @@ class WarehouseResource(dg.ConfigurableResource):
     data_path: str | None = Field(
         default=None, description="Parquet location (default <root>/data/; s3://... possible)"
     )
-
-    @property
-    def lake(self) -> Warehouse:
-        return Warehouse(self.root, catalog=self.catalog, data_path=self.data_path)
-
     quarantine_max_fraction: float = Field(
         default=0.01,
         description="A table whose row-level rules quarantine a larger share is not written",
     )
+
+    @property
+    def lake(self) -> Warehouse:
+        return Warehouse(self.root, catalog=self.catalog, data_path=self.data_path)
 
     def write_table(
         self,
