@@ -30,11 +30,17 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+        ).fetchone()[0]
+    )
+
+
 def ml_links_pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """(imdb_id, tmdb_id) of MovieLens links.csv, for the offline IMDb crosswalk."""
-    if not con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ml_links'"
-    ).fetchone()[0]:
+    if not _has_table(con, "ml_links"):
         return []
     return con.execute(
         "SELECT imdb_id, tmdb_id FROM ml_links WHERE imdb_id IS NOT NULL AND tmdb_id IS NOT NULL"
@@ -52,9 +58,7 @@ def gather_references(con: duckdb.DuckDBPyConnection) -> tuple[list[Reference], 
         refs.append(ref)
         attrs[(ref.source, ref.source_id)] = a
 
-    has_links = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ml_links'"
-    ).fetchone()[0]
+    has_links = _has_table(con, "ml_links")
     links = "LEFT JOIN ml_links l USING (movie_id)" if has_links else ""
     link_cols = "l.imdb_id, l.tmdb_id" if has_links else "NULL, NULL"
     for mid, title, alt, year, genres, imdb, tmdb, n in con.execute(

@@ -343,8 +343,15 @@ class OpenAIBackend(Backend):
                 f"indices {indices[:8]}{'…' if len(indices) > 8 else ''} are not 0..{len(batch) - 1} "
                 "once each (duplicates, gaps or extras); nothing from this answer was cached"
             )
-        vectors = np.asarray([d.embedding for d in data], dtype=np.float64)
-        check_vectors(f"{self.model} at {self.client.base_url}", vectors, len(batch), self.dim)
+        where = f"{self.model} at {self.client.base_url}"
+        lengths = sorted({len(d.embedding) for d in data})
+        if lengths != [self.dim]:  # before building an array: ragged answers must not raise
+            raise BadEmbeddingAnswer(
+                f"{where}: expected {len(batch)} vectors of {self.dim} values, got lengths "
+                f"{lengths}; "
+                "nothing from this answer was cached"
+            )
+        check_vectors(where, np.asarray([d.embedding for d in data]), len(batch), self.dim)
         return [(batch[d.index][0], d.embedding) for d in data]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -356,11 +363,7 @@ class OpenAIBackend(Backend):
         done = 0
         with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
             for pairs in pool.map(self._request, batches):
-                for i, vec in pairs:
-                    if len(vec) != self.dim:
-                        raise RuntimeError(
-                            f"{self.model}: got {len(vec)} dimensions, expected {self.dim}"
-                        )
+                for i, vec in pairs:  # checked in _request
                     result[i] = vec
                 done += len(pairs)
                 self.progress(f"{self.model}: {done:,}/{len(texts):,} texts")

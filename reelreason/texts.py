@@ -19,7 +19,7 @@ TOP_CAST = 5
 TOP_KEYWORDS = 15
 _PLACEHOLDERS = {"", "nan", "none", "null", "n/a", "na", "unknown", "[]", "{}"}
 # Titles are judged more narrowly: "Unknown" (2011), "N/A" or "9" are films. Only what a
-# program writes for a missing value, or a title with no letter, digit or symbol at all.
+# program writes for a missing value (or nothing but whitespace) is no title.
 _TITLE_PLACEHOLDERS = {"", "nan", "none", "null", "[]", "{}"}
 
 

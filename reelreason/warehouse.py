@@ -770,10 +770,9 @@ class Warehouse:
         locked. Run its queries through `run_read_query`, which also refuses statements that
         are not queries (a COPY could still write inside the data folder)."""
         con = self.connect_build(build_id)
-        if "://" not in self.data_location:
-            con.execute("SET allowed_directories = ?", [[str(Path(self.data_location).resolve())]])
-        else:
-            con.execute("SET allowed_directories = ?", [[self.data_location]])
+        remote = "://" in self.data_location
+        data = self.data_location if remote else str(Path(self.data_location).resolve())
+        con.execute("SET allowed_directories = ?", [[data]])
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         return con

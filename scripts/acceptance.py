@@ -26,6 +26,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from assets.movies import resolution_markdown  # noqa: E402
 from pipelines.settings import MINILM  # noqa: E402
 from reelreason.warehouse import Warehouse  # noqa: E402
 
@@ -139,27 +140,22 @@ def table_report(lake: Warehouse) -> tuple[list[tuple], dict[str, list[tuple]], 
             "SELECT table_name, rule, count(*) FROM quarantine GROUP BY ALL ORDER BY 1, 3 DESC"
         ).fetchall():
             rules.setdefault(table, []).append((rule, n))
+        # the same figures as movie_xref's metadata: resolved means a TMDB id, not any match
         xref = con.execute(
-            """SELECT source, match_method, count(*) FROM movie_xref GROUP BY ALL ORDER BY 1, 3 DESC"""
+            """SELECT source, match_method, count(*), count(tmdb_id) FROM movie_xref
+               GROUP BY ALL ORDER BY 1, 3 DESC"""
         ).fetchall()
     finally:
         con.close()
-    lines = [
-        "| source | references | resolved to TMDB | share | by method |",
-        "|---|---:|---:|---:|---|",
-    ]
-    by_source: dict[str, list[tuple[str, int]]] = {}
-    for source, method, n in xref:
-        by_source.setdefault(source, []).append((method, n))
-    for source, methods in by_source.items():
-        total = sum(n for _, n in methods)
-        resolved = sum(n for m, n in methods if m != "unresolved")
-        lines.append(
-            f"| {source} | {total:,} | {resolved:,} | {resolved / total:.1%} | "
-            + ", ".join(f"{m} {n:,}" for m, n in methods)
-            + " |"
-        )
-    return tables, rules, build["build_id"], "\n".join(lines)
+    rates: dict[str, dict] = {}
+    for source, method, n, to_tmdb in xref:
+        r = rates.setdefault(source, {"references": 0, "resolved": 0, "methods": {}})
+        r["references"] += n
+        r["resolved"] += to_tmdb
+        r["methods"][method] = n
+    for r in rates.values():
+        r["resolved_share"] = r["resolved"] / r["references"]
+    return tables, rules, build["build_id"], resolution_markdown(rates)
 
 
 def main() -> int:

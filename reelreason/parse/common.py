@@ -309,18 +309,14 @@ def read_lines_at(path: Path, wanted: set[int], encoding: str = "utf-8") -> dict
     return found
 
 
-def _unterminated_last_line(path: Path) -> int | None:
-    """The number of the file's last line when the file does not end with a newline (a
-    download or copy cut off mid-line), else None."""
+def _ends_without_newline(path: Path) -> bool:
+    """Whether a non-empty file lacks its final newline (a download or copy cut off mid-line)."""
     with open(path, "rb") as f:
         f.seek(0, os.SEEK_END)
         if f.tell() == 0:
-            return None
+            return False
         f.seek(-1, os.SEEK_END)
-        if f.read(1) == b"\n":
-            return None
-    lines, _ = count_lines(path)
-    return lines
+        return f.read(1) != b"\n"
 
 
 def quarantine_where(
@@ -359,7 +355,8 @@ def quarantine_where(
                 if len(line_of) == len(ordinals):
                     break
     texts = read_lines_at(path, set(line_of.values()), encoding)
-    last = _unterminated_last_line(path)
+    # the last physical line: the account counts data lines, the header comes on top
+    last = account.data_lines + int(header) if _ends_without_newline(path) else None
     for rowid, reason in ordinals.items():
         line = line_of.get(rowid)
         if line is not None and line == last:  # the file was probably cut off mid-line

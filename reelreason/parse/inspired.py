@@ -311,10 +311,10 @@ def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str)
     )
     # A number that does not fit its 32-bit column (an 11-digit runtime) quarantines its row
     # with the line, instead of failing the whole file when the table is typed.
+    digits = """regexp_extract(replace(coalesce("{n}", ''), ',', ''), '\\d+')"""
     too_big = [
-        f"""CASE WHEN TRY_CAST(nullif(regexp_extract(replace(coalesce("{n}", ''), ',', ''),
-                                                      '\\d+'), '') AS INTEGER) IS NULL
-                  AND regexp_extract(replace(coalesce("{n}", ''), ',', ''), '\\d+') <> ''
+        f"""CASE WHEN {digits.format(n=n)} <> ''
+                  AND TRY_CAST({digits.format(n=n)} AS INTEGER) IS NULL
              THEN '{n} ' || "{n}" || ' does not fit a 32-bit integer' END"""
         for n in names
         if _KNOWN_TYPES.get(n) == "int" and n != "year"
