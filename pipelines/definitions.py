@@ -63,6 +63,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 raw_dir=str(settings.raw_dir) if settings.raw_dir else None,
                 offline=settings.offline,
                 allow_links=settings.raw_allow_links,
+                max_mb=settings.download_max_mb,
+                deadline_seconds=settings.download_deadline_s,
             ),
             "tmdb": TmdbResource(
                 base_url=settings.tmdb_base_url,
@@ -72,6 +74,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 rate_limit=settings.tmdb_rate_limit,
                 max_concurrency=settings.tmdb_concurrency,
                 ttl_days=settings.tmdb_ttl_days,
+                deadline_seconds=settings.tmdb_deadline_s,
+                max_response_mb=settings.tmdb_max_response_mb,
                 seed_file=str(SAMPLE_TMDB_SEED) if settings.profile == "sample" else None,
             ),
             "sentence_model": SentenceTransformerResource(
@@ -85,6 +89,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 base_url=settings.openai_base_url,
                 model=settings.openai_model,
                 dimensions=settings.openai_dimensions,
+                deadline_seconds=settings.openai_deadline_s,
+                max_response_mb=settings.openai_max_response_mb,
             ),
             "chat_model": ChatModelResource(
                 api_key=_secret("REELREASON_LLM_API_KEY") or _secret("OPENAI_API_KEY"),
@@ -92,6 +98,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 model=settings.llm_model,
                 temperature=settings.llm_temperature,
                 max_concurrency=settings.llm_concurrency,
+                deadline_seconds=settings.openai_deadline_s,
+                max_response_mb=settings.openai_max_response_mb,
                 # Opt-in: an embeddings OPENAI_API_KEY alone must not start ~90k chat calls.
                 enabled=settings.keyphrases
                 and bool(settings.llm_base_url or os.environ.get("REELREASON_LLM_API_KEY")),

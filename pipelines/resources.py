@@ -17,8 +17,9 @@ from reelreason.embeddings import (
     SentenceTransformerBackend,
     offline_minilm_path,
 )
+from reelreason.http_limits import OPENAI_DEADLINE_S, OPENAI_MAX_RESPONSE_MB
 from reelreason.keyphrases import ChatClient
-from reelreason.sources import Dataset
+from reelreason.sources import DEFAULT_DOWNLOAD_MAX_MB, Dataset
 from reelreason.tmdb import DEFAULT_BASE_URL, TmdbClient
 from reelreason.warehouse import TableWrite, Warehouse
 
@@ -121,6 +122,10 @@ class RawFilesResource(dg.ConfigurableResource):
     attempts: int = 5
     backoff_seconds: float = 1.0
     timeout_seconds: float = 60.0
+    max_mb: int = Field(
+        default=DEFAULT_DOWNLOAD_MAX_MB, ge=1, description="largest download or zip member, MB"
+    )
+    deadline_seconds: float = Field(default=1800.0, gt=0, description="per download attempt")
 
     def fetch(self, dataset: Dataset, log=None) -> tuple[list[RawFileRecord], list[str]]:
         session = requests.Session()
@@ -135,6 +140,8 @@ class RawFilesResource(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
             progress=(log.info if log else None),
             allow_links=self.allow_links,
+            max_bytes=self.max_mb << 20,
+            deadline=self.deadline_seconds,
         )
         return fetcher.fetch_dataset(dataset), fetcher.warnings
 
@@ -164,6 +171,8 @@ class TmdbResource(dg.ConfigurableResource):
     max_attempts: int = 6
     backoff_seconds: float = 0.5
     ttl_days: float = 30.0
+    deadline_seconds: float = Field(default=30.0, gt=0, description="total, per request")
+    max_response_mb: int = Field(default=8, ge=1, description="largest answer read")
     seed_file: str | None = Field(default=None, description="recorded responses to pre-seed")
 
     def unavailable_reason(self) -> str | None:
@@ -185,6 +194,8 @@ class TmdbResource(dg.ConfigurableResource):
             timeout=self.timeout_seconds,
             max_attempts=self.max_attempts,
             backoff=self.backoff_seconds,
+            deadline=self.deadline_seconds,
+            max_bytes=self.max_response_mb << 20,
             log=log.info if log else None,
         )
 
@@ -226,6 +237,8 @@ class OpenAIEmbeddingResource(dg.ConfigurableResource):
     max_concurrency: int = 4
     max_retries: int = 6
     timeout_seconds: float = 60.0
+    deadline_seconds: float = Field(default=OPENAI_DEADLINE_S, gt=0, description="per request")
+    max_response_mb: int = Field(default=OPENAI_MAX_RESPONSE_MB, ge=1)
 
     def unavailable_reason(self) -> str | None:
         if not (self.api_key or self.base_url):
@@ -246,6 +259,8 @@ class OpenAIEmbeddingResource(dg.ConfigurableResource):
             max_concurrency=self.max_concurrency,
             max_retries=self.max_retries,
             timeout=self.timeout_seconds,
+            deadline=self.deadline_seconds,
+            max_response_bytes=self.max_response_mb << 20,
             progress=log.info if log else None,
         )
 
@@ -280,6 +295,8 @@ class ChatModelResource(dg.ConfigurableResource):
     max_retries: int = Field(default=6, ge=0, description="429/5xx/timeouts, by the SDK")
     invalid_attempts: int = Field(default=3, ge=1, description="answers tried per film")
     timeout_seconds: float = 60.0
+    deadline_seconds: float = Field(default=OPENAI_DEADLINE_S, gt=0, description="per request")
+    max_response_mb: int = Field(default=OPENAI_MAX_RESPONSE_MB, ge=1)
     enabled: bool = True
 
     def unavailable_reason(self) -> str | None:
@@ -299,4 +316,6 @@ class ChatModelResource(dg.ConfigurableResource):
             temperature=self.temperature,
             timeout=self.timeout_seconds,
             max_retries=self.max_retries,
+            deadline=self.deadline_seconds,
+            max_response_bytes=self.max_response_mb << 20,
         )

@@ -12,7 +12,13 @@ REELREASON_MAX_SHRINK  a source table losing more than this share of its rows (o
                        them) against the current build blocks promotion (default 0.5)
 REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
 REELREASON_MIRROR      base URL of a mirror laid out like REELREASON_RAW_DIR (downloads from it)
+REELREASON_DOWNLOAD_MAX_MB   a download or zip member is refused past this many decoded MB (400)
+REELREASON_DOWNLOAD_DEADLINE_S   seconds one download attempt may take in all (1800)
 REELREASON_TMDB_BASE_URL / _RATE_LIMIT / _CONCURRENCY / _TTL_DAYS   TMDB client settings
+REELREASON_TMDB_DEADLINE_S / _TMDB_MAX_RESPONSE_MB   total seconds per TMDB request (30) and
+                       the largest answer read (8 MB)
+REELREASON_OPENAI_DEADLINE_S / _OPENAI_MAX_RESPONSE_MB   the same for OpenAI-compatible
+                       embeddings and chat endpoints (300 s, 256 MB)
 REELREASON_ST_MODEL    sentence-transformers model (sample: the offline all-MiniLM-L6-v2;
                        full: BAAI/bge-base-en-v1.5 from the HF cache), or a local folder
 REELREASON_ST_BATCH_SIZE / _ST_THREADS / _ST_DEVICE   encoding batch, CPU threads, device
@@ -48,7 +54,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dagster._utils.schedules import is_valid_cron_string as is_valid_cron
 
-from reelreason.sources import MOVIETWEETINGS_DEFAULT_REF
+from reelreason.http_limits import OPENAI_DEADLINE_S, OPENAI_MAX_RESPONSE_MB
+from reelreason.sources import DEFAULT_DOWNLOAD_MAX_MB, MOVIETWEETINGS_DEFAULT_REF
 from reelreason.tmdb import DEFAULT_BASE_URL
 from reelreason.warehouse import Warehouse, redact_catalog
 
@@ -100,6 +107,12 @@ class Settings:
     max_shrink: float = 0.5
     movietweetings_ref: str = MOVIETWEETINGS_DEFAULT_REF
     mirror: str | None = None
+    download_max_mb: int = DEFAULT_DOWNLOAD_MAX_MB
+    download_deadline_s: float = 1800.0
+    tmdb_deadline_s: float = 30.0
+    tmdb_max_response_mb: int = 8
+    openai_deadline_s: float = OPENAI_DEADLINE_S
+    openai_max_response_mb: int = OPENAI_MAX_RESPONSE_MB
     tmdb_base_url: str = DEFAULT_BASE_URL
     tmdb_rate_limit: float = 20.0
     tmdb_concurrency: int = 8
@@ -193,6 +206,18 @@ class Settings:
             max_shrink=_number(env, "REELREASON_MAX_SHRINK", 0.5, 0.0, 1.0),
             movietweetings_ref=env.get("REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF),
             mirror=env.get("REELREASON_MIRROR") or None,
+            download_max_mb=int(
+                _number(env, "REELREASON_DOWNLOAD_MAX_MB", DEFAULT_DOWNLOAD_MAX_MB, 1, 10**6)
+            ),
+            download_deadline_s=_number(env, "REELREASON_DOWNLOAD_DEADLINE_S", 1800, 1, 10**6),
+            tmdb_deadline_s=_number(env, "REELREASON_TMDB_DEADLINE_S", 30, 0.1, 3600),
+            tmdb_max_response_mb=int(_number(env, "REELREASON_TMDB_MAX_RESPONSE_MB", 8, 1, 4096)),
+            openai_deadline_s=_number(
+                env, "REELREASON_OPENAI_DEADLINE_S", OPENAI_DEADLINE_S, 0.1, 36000
+            ),
+            openai_max_response_mb=int(
+                _number(env, "REELREASON_OPENAI_MAX_RESPONSE_MB", OPENAI_MAX_RESPONSE_MB, 1, 65536)
+            ),
             tmdb_base_url=env.get("REELREASON_TMDB_BASE_URL", DEFAULT_BASE_URL),
             tmdb_rate_limit=_number(env, "REELREASON_TMDB_RATE_LIMIT", 20.0, 0.1, 1000),
             tmdb_concurrency=int(_number(env, "REELREASON_TMDB_CONCURRENCY", 8, 1, 64)),

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import random
-import shutil
 import time
 import uuid
 import zipfile
@@ -21,17 +20,25 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+from urllib.parse import urljoin
 
 import requests
 
-from reelreason.sources import Archive, Dataset, RawFile
+from reelreason.http_limits import (
+    ACCEPT_ENCODING,
+    AnswerRefused,
+    Limits,
+    RedirectRefused,
+    iter_requests_body,
+    redirect_allowed,
+)
+from reelreason.sources import DEFAULT_DOWNLOAD_MAX_MB, Archive, Dataset, RawFile
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 RETRY_STATUS = {429, 500, 502, 503, 504}
-# Zip members beyond these are refused: protects the disk from a corrupt or hostile archive.
-MAX_MEMBER_BYTES = 4 << 30
+# Zip members compressing better than this (and over 100 MB) are refused as likely bombs.
 MAX_COMPRESSION_RATIO = 200
 
 
@@ -88,21 +95,31 @@ def stream_download(
     attempts: int = 5,
     backoff: float = 1.0,
     timeout: float = 60.0,
+    max_bytes: int = DEFAULT_DOWNLOAD_MAX_MB << 20,
+    deadline: float = 1800.0,
+    redirects_to: tuple[str, ...] = (),
     progress: Callable[[str], None] | None = None,
 ) -> tuple[int, str]:
     """Download `url` to `dest` atomically; returns (bytes, sha256).
 
     Retries connection errors, timeouts, truncated bodies, 429 and 5xx with backoff
     (honouring Retry-After). A checksum mismatch is an error: the bytes are discarded.
+    Bounds (never retried, the partial file discarded): at most `max_bytes` decoded bytes
+    (a gzip-encoded answer is inflated by a bounded decoder), `deadline` seconds per
+    attempt, and redirects only under `redirects_to` (default: the URL's own folder).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f"{dest.name}.part-{uuid.uuid4().hex[:8]}")
+    limits = Limits(
+        deadline, max_bytes, "REELREASON_DOWNLOAD_DEADLINE_S", "REELREASON_DOWNLOAD_MAX_MB"
+    )
     last_problem = ""
     try:
         for attempt in range(attempts):
             retry_after = None
+            started = time.monotonic()
             try:
-                with session.get(url, stream=True, timeout=(10, timeout)) as resp:
+                with _open_confined(session, url, timeout, redirects_to or (url,)) as resp:
                     if resp.status_code in RETRY_STATUS:
                         retry_after = resp.headers.get("Retry-After")
                         raise _Retryable(f"HTTP {resp.status_code}")
@@ -111,11 +128,12 @@ def stream_download(
                             f"Download of {url} failed with HTTP {resp.status_code} "
                             f"({resp.reason}); check the URL or supply the file by hand."
                         )
+                    # Content-Length counts the bytes on the wire, encoded or not.
                     expected = resp.headers.get("Content-Length")
                     h_sha, h_md5, n = hashlib.sha256(), hashlib.md5(), 0
                     next_report = time.monotonic() + 5
                     with open(tmp, "wb") as out:
-                        for chunk in resp.iter_content(CHUNK):
+                        for chunk in iter_requests_body(resp, f"download {url}", limits, started):
                             out.write(chunk)
                             h_sha.update(chunk)
                             h_md5.update(chunk)
@@ -124,8 +142,9 @@ def stream_download(
                                 total = f" of {int(expected) / 1e6:.1f}" if expected else ""
                                 progress(f"{dest.name}: {n / 1e6:.1f}{total} MB")
                                 next_report = time.monotonic() + 5
-                    if expected is not None and int(expected) != n:
-                        raise _Retryable(f"truncated body: {n} of {expected} bytes")
+                    wire = getattr(resp, "wire_bytes", 0)
+                    if expected is not None and expected.isdigit() and int(expected) != wire:
+                        raise _Retryable(f"truncated body: {wire} of {expected} bytes")
             except (requests.ConnectionError, requests.Timeout, _Retryable) as exc:
                 last_problem = str(exc) or type(exc).__name__
                 if attempt + 1 < attempts:
@@ -133,6 +152,11 @@ def stream_download(
                     log.warning("download %s: %s; retry in %.1fs", url, last_problem, delay)
                     time.sleep(delay)
                 continue
+            except AnswerRefused as exc:
+                raise RawDataError(
+                    f"{exc}. The partial download was discarded; raise the setting if the "
+                    "file really is that large or slow, or supply the file by hand."
+                ) from None
             got_sha = h_sha.hexdigest()
             if md5 and h_md5.hexdigest() != md5:
                 raise RawDataError(
@@ -151,6 +175,37 @@ def stream_download(
         tmp.unlink(missing_ok=True)
 
 
+MAX_REDIRECTS = 5
+
+
+def _open_confined(
+    session: requests.Session, url: str, timeout: float, allowed: tuple[str, ...]
+) -> requests.Response:
+    """GET `url`, following at most MAX_REDIRECTS redirects, each of which must stay under
+    `allowed` (same scheme and host, path under the prefix): a mirror cannot send us to
+    another host, or to http from https. We ask only for encodings we can bound."""
+    target = url
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = session.get(
+            target,
+            stream=True,
+            timeout=(10, timeout),
+            allow_redirects=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+        )
+        if not resp.is_redirect:
+            return resp
+        location = urljoin(target, resp.headers.get("Location", ""))
+        resp.close()
+        if not redirect_allowed(location, allowed):
+            raise RedirectRefused(
+                f"download {url}: redirected to {location}, outside the allowed "
+                f"{', '.join(allowed)}; refusing to follow it"
+            )
+        target = location
+    raise RedirectRefused(f"download {url}: more than {MAX_REDIRECTS} redirects")
+
+
 class _Retryable(Exception):
     pass
 
@@ -166,9 +221,19 @@ def _safe_member_target(root: Path, member: str) -> Path:
     return root.joinpath(*pure.parts)
 
 
-def extract_member(archive_path: Path, member: str, dest: Path) -> None:
-    """Extract one member atomically, refusing traversal, bombs and broken archives."""
+def extract_member(
+    archive_path: Path, member: str, dest: Path, *, max_bytes: int = DEFAULT_DOWNLOAD_MAX_MB << 20
+) -> None:
+    """Extract one member atomically, refusing traversal, bombs and broken archives.
+    The size the archive declares is checked first, and the bytes actually inflated are
+    counted while copying (a hostile archive can lie in its header): past `max_bytes`
+    extraction stops and nothing is kept."""
     _safe_member_target(dest.parent, member)
+    too_big = (
+        f"{archive_path.name}:{member}: more than {max_bytes:,} bytes once extracted, over the "
+        "cap (REELREASON_DOWNLOAD_MAX_MB); refusing a likely zip bomb. Raise the setting if "
+        "the file really is that large."
+    )
     try:
         with zipfile.ZipFile(archive_path) as zf:
             try:
@@ -178,7 +243,9 @@ def extract_member(archive_path: Path, member: str, dest: Path) -> None:
                     f"{archive_path.name} has no member {member!r} "
                     f"(members: {', '.join(zf.namelist()[:10])})"
                 ) from None
-            if info.file_size > MAX_MEMBER_BYTES or (
+            if info.file_size > max_bytes:
+                raise RawDataError(too_big)
+            if (
                 info.compress_size
                 and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO
                 and info.file_size > 100 << 20
@@ -190,8 +257,13 @@ def extract_member(archive_path: Path, member: str, dest: Path) -> None:
             tmp = dest.with_name(f"{dest.name}.part-{uuid.uuid4().hex[:8]}")
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
+                written = 0
                 with zf.open(info) as src, open(tmp, "wb") as out:
-                    shutil.copyfileobj(src, out, CHUNK)
+                    while chunk := src.read(CHUNK):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise RawDataError(too_big)
+                        out.write(chunk)
                 os.replace(tmp, dest)
             finally:
                 tmp.unlink(missing_ok=True)
@@ -242,8 +314,11 @@ class RawFetcher:
         timeout: float = 60.0,
         progress: Callable[[str], None] | None = None,
         allow_links: bool = False,
+        max_bytes: int = DEFAULT_DOWNLOAD_MAX_MB << 20,
+        deadline: float = 1800.0,
     ):
         self.cache_dir = Path(cache_dir)
+        self.max_bytes, self.deadline = max_bytes, deadline
         self.raw_dir = Path(raw_dir) if raw_dir else None
         self.allow_links = allow_links
         self.offline = offline
@@ -361,7 +436,7 @@ class RawFetcher:
         recorded = self._recorded_pins()
         if rf.archive is not None:
             archive_path = self._download_archive(rf.archive, recorded)
-            extract_member(archive_path, rf.member, dest)
+            extract_member(archive_path, rf.member, dest, max_bytes=self.max_bytes)
             sha, size = sha256_of(dest), dest.stat().st_size
             status = "verified" if (rf.archive.md5 or rf.archive.sha256) else "recorded"
         else:
@@ -375,6 +450,9 @@ class RawFetcher:
                 attempts=self.attempts,
                 backoff=self.backoff,
                 timeout=self.timeout,
+                max_bytes=self.max_bytes,
+                deadline=self.deadline,
+                redirects_to=rf.redirects_to,
                 progress=self.progress,
             )
             status = "verified" if pin else "recorded"
@@ -426,6 +504,9 @@ class RawFetcher:
             attempts=self.attempts,
             backoff=self.backoff,
             timeout=self.timeout,
+            max_bytes=self.max_bytes,
+            deadline=self.deadline,
+            redirects_to=archive.redirects_to,
             progress=self.progress,
         )
         if not (archive.md5 or pin_sha):

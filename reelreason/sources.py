@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 MOVIETWEETINGS_DEFAULT_REF = "8b36ddf083a2ea81273a416750c990359ae0168c"
 INSPIRED_REF = "99ee04ae170eccd0a4cd0f8d38136ce4b9c88708"
 GOEMOTIONS_RAW_BASE = "https://storage.googleapis.com/gresearch/goemotions/data/full_dataset"
+# The largest upstream file is ReDial's train_data.jsonl (~50 MB; ML-1M's ratings.dat is
+# 24.6 MB, MovieTweetings' ratings.dat ~35 MB). A download or zip member is refused past
+# this many decoded bytes: 8x the largest, room for growth, far from a bomb's gigabytes.
+DEFAULT_DOWNLOAD_MAX_MB = 400
 GOEMOTIONS_SPLITS_BASE = (
     "https://raw.githubusercontent.com/google-research/google-research/master/goemotions/data"
 )
@@ -30,6 +34,8 @@ class Archive:
     url: str
     md5: str | None = None
     sha256: str | None = None
+    # Where a redirect may lead (URL prefixes); none: only under the URL's own folder.
+    redirects_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class RawFile:
     member: str | None = None  # path inside the archive
     sha256: str | None = None
     required: bool = True
+    redirects_to: tuple[str, ...] = ()  # as for Archive
 
     @property
     def origin_url(self) -> str:
@@ -73,6 +80,11 @@ ML_LATEST_SMALL_ZIP = Archive(
 REDIAL_ZIP = Archive(
     name="redial_dataset.zip",
     url="https://github.com/ReDialData/website/raw/data/redial_dataset.zip",
+    # GitHub answers /raw/ with a redirect to its raw-content host, same repository.
+    redirects_to=(
+        "https://github.com/ReDialData/website/",
+        "https://raw.githubusercontent.com/ReDialData/website/",
+    ),
 )
 
 
@@ -82,7 +94,8 @@ def mirrored(dataset: Dataset, mirror: str) -> Dataset:
     Extracted files have no upstream pin, so their sha256 is recorded on first download."""
     base = mirror.rstrip("/")
     files = tuple(
-        RawFile(rf.path, url=f"{base}/{rf.path}", required=rf.required) for rf in dataset.files
+        RawFile(rf.path, url=f"{base}/{rf.path}", required=rf.required, redirects_to=(f"{base}/",))
+        for rf in dataset.files
     )
     return Dataset(dataset.name, dataset.title, dataset.licence, files, dataset.one_of)
 

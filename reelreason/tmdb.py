@@ -21,6 +21,16 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import requests
+import urllib3
+
+from reelreason.http_limits import (
+    ACCEPT_ENCODING,
+    AnswerRefused,
+    AnswerTooLarge,
+    DeadlineExceeded,
+    Limits,
+    read_requests_body,
+)
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -132,6 +142,8 @@ class TmdbClient:
         timeout: float = 10.0,
         max_attempts: int = 6,
         backoff: float = 0.5,
+        deadline: float = 30.0,
+        max_bytes: int = 8 << 20,
         log: Callable[[str], None] | None = None,
     ):
         if not (api_key or read_access_token):
@@ -145,6 +157,9 @@ class TmdbClient:
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.limits = Limits(
+            deadline, max_bytes, "REELREASON_TMDB_DEADLINE_S", "REELREASON_TMDB_MAX_RESPONSE_MB"
+        )
         self.log = log or (lambda msg: None)
         self._local = threading.local()
         self.stats = {"requests": 0, "retries": 0, "throttled": 0}
@@ -155,6 +170,7 @@ class TmdbClient:
         if s is None:
             s = self._local.session = requests.Session()
             s.headers["Accept"] = "application/json"
+            s.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what our bounded reader inflates
             if self._token:
                 s.headers["Authorization"] = f"Bearer {self._token}"
         return s
@@ -175,47 +191,71 @@ class TmdbClient:
         if self._api_key and not self._token:
             params["api_key"] = self._api_key
         url = self.base_url + request.path
+        where = f"TMDB {request.key}"  # never the credentials
         problem = ""
         for attempt in range(self.max_attempts):
             self.limiter.acquire()
             self._count(requests=1)
-            retry_after = None
+            retry_after, message = None, ""
+            started = time.monotonic()
             try:
-                resp = self._session().get(url, params=params, timeout=self.timeout)
-                status = resp.status_code
-                if status == 200:
-                    return Response(request.key, "ok", resp.json())
+                # Streamed and never redirected: the body is read within the deadline and the
+                # size cap, and a redirect must not carry `?api_key=` to another host.
+                with self._session().get(
+                    url, params=params, timeout=self.timeout, stream=True, allow_redirects=False
+                ) as resp:
+                    status = resp.status_code
+                    if status == 200:
+                        body = read_requests_body(resp, where, self.limits, started)
+                        return Response(request.key, "ok", json.loads(body))
+                    message = self.redact(_status_message(self._error_body(resp, where, started)))
+                    retry_after = resp.headers.get("Retry-After")
+                    location = resp.headers.get("Location", "")
             except (
                 requests.ConnectionError,
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
+                urllib3.exceptions.HTTPError,
             ) as exc:
                 status, problem = None, type(exc).__name__  # str(exc) may hold the key
+            except DeadlineExceeded as exc:
+                status, problem = None, str(exc)  # slow now may be fine later: retried
+            except AnswerRefused as exc:
+                raise TmdbError(str(exc)) from None  # too large or undecodable: never retried
             except ValueError:
                 status, problem = None, "HTTP 200 with a body that is not JSON"
             if status == 404:
                 return Response(request.key, "not_found", None)
             if status == 401:
                 raise TmdbAuthError(
-                    "TMDB rejected the credentials (HTTP 401: "
-                    f"{self.redact(_status_message(resp))}). Check TMDB_API_KEY / "
-                    "TMDB_READ_ACCESS_TOKEN."
+                    f"TMDB rejected the credentials (HTTP 401: {message}). Check "
+                    "TMDB_API_KEY / TMDB_READ_ACCESS_TOKEN."
+                )
+            if status is not None and 300 <= status < 400:
+                raise TmdbError(
+                    f"{where}: HTTP {status} redirect to {self.redact(location)!r}; TMDB does "
+                    "not redirect its API, so it is not followed (check REELREASON_TMDB_BASE_URL)"
                 )
             if status is not None:
                 if status not in RETRY_STATUS:
-                    raise TmdbError(
-                        f"TMDB {request.key}: HTTP {status} {self.redact(_status_message(resp))}"
-                    )
+                    raise TmdbError(f"{where}: HTTP {status} {message}")
                 problem = f"HTTP {status}"
                 if status == 429:
                     self._count(throttled=1)
-                    retry_after = resp.headers.get("Retry-After")
+                else:
+                    retry_after = None
             if attempt + 1 < self.max_attempts:
                 self._count(retries=1)
                 time.sleep(self._delay(attempt, retry_after))
-        raise TmdbError(
-            f"TMDB {request.key}: gave up after {self.max_attempts} attempts ({problem})"
-        )
+        raise TmdbError(f"{where}: gave up after {self.max_attempts} attempts ({problem})")
+
+    def _error_body(self, resp, where: str, started: float) -> bytes:
+        """An error's body, for its message: a line of JSON, so read at most 64 KiB of it."""
+        small = Limits(self.limits.deadline_s, 64 << 10, self.limits.deadline_setting)
+        try:
+            return read_requests_body(resp, where, small, started)
+        except AnswerTooLarge:
+            return b"(an error body over 64 KiB, not read)"
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:
@@ -243,12 +283,12 @@ class TmdbClient:
                     fut.cancel()
 
 
-def _status_message(resp: requests.Response) -> str:
+def _status_message(body: bytes) -> str:
     try:
-        body = resp.json()
-        return f"{body.get('status_code')}: {body.get('status_message')}"
+        answer = json.loads(body)
+        return f"{answer.get('status_code')}: {answer.get('status_message')}"
     except (ValueError, AttributeError):
-        return resp.text[:200]
+        return body[:200].decode("utf-8", "replace")
 
 
 def canonical_json(body: Mapping | None) -> str | None:
