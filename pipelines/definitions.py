@@ -24,6 +24,7 @@ from pipelines.resources import (
     WarehouseResource,
 )
 from pipelines.settings import SAMPLE_TMDB_SEED, Settings
+from pipelines.worker_lifetime import die_with_the_build
 
 
 def _secret(name: str):
@@ -134,5 +135,7 @@ defs = build_definitions(Settings.from_env())
 
 def all_assets_job() -> dg.JobDefinition:
     """The whole graph as a reconstructable job: what `reelreason build` runs under the
-    multiprocess executor (each step process re-imports this module)."""
+    multiprocess executor (each step process re-imports this module, or has it preloaded,
+    and calls this to rebuild the job: the moment to tie the process to the build's life)."""
+    die_with_the_build()
     return defs.resolve_job_def(NIGHTLY_JOB)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 
@@ -106,6 +107,62 @@ def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
     assert all(np.allclose(again[m], vectors[m]) for m in vectors)
     with lake.session(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM embedding_cache").fetchone()[0] == cached
+
+
+def _processes_of(marker: str) -> set[int]:
+    """Live processes whose environment holds `marker` (a build's own warehouse path)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read()
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in environ and state != "Z":
+            found.add(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts processes in /proc")
+def test_killing_the_build_process_kills_its_step_workers(tmp_path):
+    """A `kill -9` of the build's own process only (not its group, as an operator or the OOM
+    killer would) while a step waits on a slow outside service: no step worker survives it,
+    and a rerun then builds cleanly."""
+    from reelreason.fakes import serve, stop
+
+    waiting = threading.Event()
+
+    def never_answers(h):  # an embeddings endpoint that holds every request for minutes
+        waiting.set()
+        time.sleep(300)
+
+    server = serve(never_answers)
+    marker = f"REELREASON_WAREHOUSE={tmp_path / 'warehouse'}"
+    env = {
+        "REELREASON_EXECUTOR": "multiprocess",
+        "REELREASON_OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/v1",
+    }
+    proc = start_build(tmp_path, env)
+    try:
+        assert waiting.wait(timeout=240), "no step reached the embeddings endpoint"
+        workers = _processes_of(marker) - {proc.pid}
+        assert len(workers) >= 2, "no step workers were seen running"  # fork server + step
+        proc.kill()  # SIGKILL to the build process alone
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _processes_of(marker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _processes_of(marker) == set(), "step workers outlived the killed build"
+    finally:
+        for pid in _processes_of(marker):
+            os.kill(pid, signal.SIGKILL)
+        stop(server)
+    code, _, err = run_build(tmp_path)
+    assert code == 0, err[-3000:]
 
 
 def test_two_builds_at_once_are_queued_never_interleaved(tmp_path):
