@@ -488,6 +488,10 @@ class Warehouse:
         the table's content hash and `lineage` (what the step that wrote it was given), which
         decide whether a later run may reuse this version (assets/incremental.py)."""
         content = content_sha256(data)
+        # One chunk: DuckDB writes the chunks of a multi-chunk Arrow table in whatever order its
+        # threads finish (18 of 20 three-chunk writes came back reordered), so readers would
+        # see the same rows in a different order from build to build.
+        data = data.combine_chunks()
 
         def work(con):
             con.register("incoming_rows", data)
