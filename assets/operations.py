@@ -11,6 +11,7 @@ from pydantic import Field
 
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
+from reelreason.warehouse import build_lock
 
 NIGHTLY_JOB = "nightly_build"
 
@@ -92,8 +93,6 @@ class RetentionConfig(dg.Config):
 def retention_op(
     context: dg.OpExecutionContext, config: RetentionConfig, warehouse: WarehouseResource
 ):
-    from reelreason.cli import build_lock
-
     # Never while `reelreason build` writes (runs from the UI/schedule queue one at a time).
     with build_lock(warehouse.lake.root):
         report = warehouse.lake.retain(

@@ -12,7 +12,21 @@ import re
 import unicodedata
 from urllib.parse import unquote
 
-from reelreason.parse.common import split_year
+_YEAR_AT_END = re.compile(r"\s*\((\d{4})\)\s*$")
+_EMPTY_PARENS_AT_END = re.compile(r"\s*\(\s*\)\s*$")
+
+
+def split_year(title: str | None) -> tuple[str | None, int | None]:
+    """'Heat (1995)' -> ('Heat', 1995); the year is the LAST (YYYY); '(  )' years drop out."""
+    if title is None:
+        return None, None
+    m = _YEAR_AT_END.search(title)
+    if not m:
+        stripped = _EMPTY_PARENS_AT_END.sub("", title).strip()
+        return re.sub(r"\s+", " ", stripped) or None, None
+    base = title[: m.start()]
+    return re.sub(r"\s+", " ", base).strip() or None, int(m.group(1))
+
 
 # Articles MovieLens moves to the end of a title (English, Romance and Germanic languages).
 ARTICLES = (

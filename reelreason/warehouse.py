@@ -21,6 +21,7 @@ import random
 import re
 import shutil
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -48,7 +49,7 @@ INTERNAL_TABLES = (
     "keyphrase_cache",
 )
 
-_INTERNAL_DDL = {
+INTERNAL_DDL = {
     "quarantine": """
         CREATE TABLE IF NOT EXISTS lake.quarantine (
             source VARCHAR, table_name VARCHAR, file VARCHAR, line BIGINT,
@@ -368,7 +369,7 @@ class Warehouse:
 
     def _ensure_internal_tables(self, con: duckdb.DuckDBPyConnection) -> None:
         have = set(self._tables(con))
-        missing = [ddl for name, ddl in _INTERNAL_DDL.items() if name not in have]
+        missing = [ddl for name, ddl in INTERNAL_DDL.items() if name not in have]
         if missing:
             self._retrying(con, lambda c: [c.execute(ddl) for ddl in missing], "create tables", {})
         # Warehouses from before quarantine rows named their rule gain the column once.
@@ -1047,3 +1048,26 @@ def shrunk_tables(
         if old and (new == 0 or (old - new) / old > max_shrink):
             reasons.append(f"{table} {old:,} → {new:,} rows")
     return reasons
+
+
+@contextmanager
+def build_lock(warehouse_root: Path):
+    """One build at a time per warehouse, whoever starts it (queued, never interleaved)."""
+    try:
+        warehouse_root.mkdir(parents=True, exist_ok=True)
+        handle = open(warehouse_root / ".build.lock", "a+")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise WarehouseError(
+            f"cannot write the warehouse folder {warehouse_root}: {exc.strerror}. Set "
+            "REELREASON_WAREHOUSE to a folder this user can write."
+        ) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another build is writing {warehouse_root}; waiting for it…", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -124,8 +124,8 @@ class ServedElsewhere:
         make = f"FakeTmdb(json.load(open({str(catalog)!r})))" if kind == "tmdb" else "FakeOpenAI()"
         code = (
             "import json, sys\n"
-            "from reelreason.fakes.tmdb_server import FakeTmdb\n"
-            "from reelreason.fakes.openai_server import FakeOpenAI\n"
+            "from tests.fakes.tmdb_server import FakeTmdb\n"
+            "from tests.fakes.openai_server import FakeOpenAI\n"
             f"s = {make}\n"
             "s.__enter__()\n"
             "print(s.base_url, getattr(s, 'token', None) or s.api_key, flush=True)\n"

@@ -22,9 +22,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reelreason.enrich import FetchReport, ResponseCache, fetch_through_cache  # noqa: E402
-from reelreason.fakes.tmdb_server import FakeTmdb, Faults  # noqa: E402
 from reelreason.tmdb import TmdbClient, find_imdb, movie_details, search_movie  # noqa: E402
 from reelreason.warehouse import Warehouse  # noqa: E402
+from tests.fakes.tmdb_server import FakeTmdb, Faults  # noqa: E402
 
 
 def catalog(n: int) -> dict:

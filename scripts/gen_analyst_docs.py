@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reelreason.analyst_docs import REGENERATE, expected_files, stale_files  # noqa: E402
+from schemas.analyst_docs import REGENERATE, expected_files, stale_files  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ the project's parsers read it (see `sample/raw/` and `../shared/formats/README.m
     OUT_DIR/raw/goemotions/goemotions_{1,2,3}.csv            one row per (comment, rater)
     OUT_DIR/raw/goemotions/{train,dev,test}.tsv, emotions.txt, ekman_mapping.json,
                                                  sentiment_dict.json
-    OUT_DIR/tmdb_catalog.json      {"notes", "movies", "tv"} for reelreason.fakes.tmdb_server
+    OUT_DIR/tmdb_catalog.json      {"notes", "movies", "tv"} for tests.fakes.tmdb_server
     OUT_DIR/manifest.json          seed, scale, and records/bytes of every file
 
 At --scale 1.0 the row counts are the upstream ones (ML-1M 1,000,209 ratings / 3,883 films /
@@ -2380,7 +2380,7 @@ def make_tmdb_catalog(pool: Pool, out: Path, seed: int, report: list) -> None:
     n = 0
     with Writer(out, report, "tmdb_catalog.json") as w:
         notes = (
-            "Synthetic catalogue for reelreason.fakes.tmdb_server, written by "
+            "Synthetic catalogue for tests.fakes.tmdb_server, written by "
             "scripts/make_fullscale.py: every film, person, keyword, overview and id is "
             "invented. Decoys (decoy=true) are namesakes of pool films with other years."
         )

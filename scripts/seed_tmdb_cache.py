@@ -4,7 +4,7 @@
    real file's format (`movieId,imdbId,tmdbId`, IMDb digits zero-padded, tmdbId sometimes
    empty). A few films are left out on purpose so the sample exercises title search.
 2. `sample/tmdb/responses.jsonl`: every TMDB answer the sample build needs, recorded by
-   running the pipeline against the fake TMDB server (reelreason.fakes.tmdb_server) over
+   running the pipeline against the fake TMDB server (tests.fakes.tmdb_server) over
    `sample/tmdb/catalog.json`. The sample profile pre-seeds its cache from this file, so
    the default build is offline and still enriched.
 
@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 import dagster as dg  # noqa: E402
 
 from pipelines.settings import SAMPLE_RAW_DIR, SAMPLE_TMDB_SEED, Settings  # noqa: E402
-from reelreason.fakes.tmdb_server import CATALOG, FakeTmdb  # noqa: E402
 from reelreason.titles import parse_movielens_title, title_key  # noqa: E402
 from reelreason.warehouse import Warehouse  # noqa: E402
+from tests.fakes.tmdb_server import CATALOG, FakeTmdb  # noqa: E402
 
 # Left out of links.csv so that the sample resolves them by title search instead.
 NOT_IN_LINKS = {"Police Academy", "Hoop Dreams", "1941", "Les Misérables", "Il Postino"}

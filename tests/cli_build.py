@@ -34,7 +34,7 @@ def start_build(
     tmp_path: Path, extra: dict | None = None, selection: str | None = None, **popen
 ) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "reelreason.cli", "build", *([selection] if selection else [])]
+        [sys.executable, "-m", "pipelines.cli", "build", *([selection] if selection else [])]
         + ["--log-level", "WARNING"],
         cwd=PROJECT_ROOT,
         env=cli_env(tmp_path, extra),

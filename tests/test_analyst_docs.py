@@ -12,9 +12,9 @@ import duckdb
 import pytest
 
 import schemas
-from reelreason import analyst_docs as docs
-from reelreason.cli import main as cli_main
-from reelreason.warehouse import _INTERNAL_DDL, load_lake_extensions
+from pipelines.cli import main as cli_main
+from reelreason.warehouse import INTERNAL_DDL, load_lake_extensions
+from schemas import analyst_docs as docs
 from tests.conftest import SAMPLE_COUNTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def test_every_published_table_appears_with_all_its_columns():
 
 def test_bookkeeping_tables_and_views_come_from_the_ddl():
     reference = (ROOT / docs.WAREHOUSE_README).read_text(encoding="utf-8")
-    for ddl in _INTERNAL_DDL.values():
+    for ddl in INTERNAL_DDL.values():
         table, columns = docs.parse_ddl(ddl)
         section = _section(reference, f"### `{table}`")
         assert table in docs.INTERNAL_DESCRIPTIONS, f"describe {table} in analyst_docs.py"
@@ -90,7 +90,7 @@ def test_bookkeeping_tables_and_views_come_from_the_ddl():
         stale = set(docs.INTERNAL_COLUMNS.get(table, {})) - {c for c, _, _ in columns}
         assert not stale, f"{table}: INTERNAL_COLUMNS describes {stale}, not in the DDL"
     assert {"build_events", "build_metrics"} <= {
-        docs.parse_ddl(d)[0] for d in _INTERNAL_DDL.values()
+        docs.parse_ddl(d)[0] for d in INTERNAL_DDL.values()
     }
     for view in ("movie_embeddings_st_vectors", "user_embeddings_st_vectors"):
         assert f"| `{view}` |" in reference and f"`{view}`" in _readme_region()

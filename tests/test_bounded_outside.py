@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from reelreason.download import RawDataError, RawFetcher, extract_member, stream_download
-from reelreason.fakes import serve, stop
 from reelreason.http_limits import redirect_allowed
 from reelreason.sources import RawFile
+from tests.fakes import serve, stop
 
 
 def _write(h, head: str, parts=(), pause: float = 0.0) -> None:

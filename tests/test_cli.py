@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reelreason.cli import main
+from pipelines.cli import main
 from reelreason.warehouse import load_lake_extensions
 
 README = Path(__file__).resolve().parents[1] / "README.md"

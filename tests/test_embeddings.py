@@ -15,9 +15,9 @@ from reelreason.embeddings import (
     normalize,
     offline_minilm_path,
 )
-from reelreason.fakes.openai_server import FakeOpenAI
 from reelreason.warehouse import Warehouse
 from tests.conftest import step_errors
+from tests.fakes.openai_server import FakeOpenAI
 
 # --- mixing ------------------------------------------------------------------------------------
 

@@ -18,9 +18,6 @@ import pytest
 from pipelines.settings import PROJECT_ROOT
 from reelreason.download import RawDataError, extract_member
 from reelreason.embeddings import EmbeddingCache, embed_texts, sha256_text
-from reelreason.fakes.chat_server import FakeChat
-from reelreason.fakes.openai_server import FakeOpenAI
-from reelreason.fakes.tmdb_server import FakeTmdb, Faults
 from reelreason.parse import inspired, movielens
 from reelreason.parse.ccpe import load_json_document
 from reelreason.parse.common import SourceFormatError
@@ -28,6 +25,9 @@ from reelreason.parse.redial import parse_conversations
 from reelreason.warehouse import Warehouse
 from tests.cli_build import run_build, start_build
 from tests.conftest import SAMPLE_COUNTS, step_errors
+from tests.fakes.chat_server import FakeChat
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.tmdb_server import FakeTmdb, Faults
 from tests.test_pipeline import INGEST
 
 
@@ -132,7 +132,7 @@ def test_killing_the_build_process_kills_its_step_workers(tmp_path):
     """A `kill -9` of the build's own process only (not its group, as an operator or the OOM
     killer would) while a step waits on a slow outside service: no step worker survives it,
     and a rerun then builds cleanly."""
-    from reelreason.fakes import serve, stop
+    from tests.fakes import serve, stop
 
     waiting = threading.Event()
 

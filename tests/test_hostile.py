@@ -9,7 +9,7 @@ import re
 import duckdb
 import pytest
 
-from reelreason.cli import main
+from pipelines.cli import main
 from reelreason.parse import movielens, movietweetings
 from tests.conftest import step_errors
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from assets.incremental import REUSE_TAG
-from reelreason.fakes.chat_server import FakeChat, grounded_phrases
 from reelreason.keyphrases import (
     PROMPT_VERSION,
     ChatClient,
@@ -20,6 +19,7 @@ from reelreason.keyphrases import (
     validate,
 )
 from reelreason.warehouse import Warehouse
+from tests.fakes.chat_server import FakeChat, grounded_phrases
 
 FILM = (
     "Title: Heat (1995). Genres: Action, Crime, Drama. Director: Michael Mann. "

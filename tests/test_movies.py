@@ -4,11 +4,11 @@ import math
 
 from assets.incremental import REUSE_TAG
 from reelreason.canonical import build_movies
-from reelreason.fakes.tmdb_server import FakeTmdb
 from reelreason.genres import unify_genres
 from reelreason.resolve import Match, Reference
 from reelreason.texts import movie_text
 from tests.conftest import step_errors
+from tests.fakes.tmdb_server import FakeTmdb
 
 MOVIE_TABLES = ("movie_xref", "tmdb_movies", "movies", "movie_texts")
 

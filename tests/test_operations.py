@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.incremental import REUSE_TAG
+from pipelines import cli
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings, SettingsError
-from reelreason import cli
 from reelreason.warehouse import WarehouseError
 
 # A cheap build: MovieLens only, published and exported.

@@ -6,7 +6,6 @@ import time
 import pytest
 
 from reelreason.enrich import FetchReport, ResponseCache, fetch_through_cache
-from reelreason.fakes.tmdb_server import FakeTmdb, Faults
 from reelreason.resolve import Reference, Resolver
 from reelreason.tmdb import (
     TmdbAuthError,
@@ -17,6 +16,7 @@ from reelreason.tmdb import (
     search_movie,
 )
 from reelreason.warehouse import Warehouse
+from tests.fakes.tmdb_server import FakeTmdb, Faults
 
 KEY, TOKEN = "test-api-key-123", "test-read-token-456"
 

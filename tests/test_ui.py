@@ -173,7 +173,7 @@ def sample_instance(tmp_path_factory) -> dict[str, str]:
     shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     env = _clean_env(home, root / "warehouse")
     build = subprocess.run(
-        [sys.executable, "-m", "reelreason.cli", "build"],
+        [sys.executable, "-m", "pipelines.cli", "build"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

@@ -278,22 +278,6 @@ def check_structure(
     )
 
 
-def split_year(title: str | None) -> tuple[str | None, int | None]:
-    """'Heat (1995)' -> ('Heat', 1995); the year is the LAST (YYYY); '(  )' years drop out."""
-    if title is None:
-        return None, None
-    m = _YEAR_AT_END.search(title)
-    if not m:
-        stripped = _EMPTY_PARENS_AT_END.sub("", title).strip()
-        return re.sub(r"\s+", " ", stripped) or None, None
-    base = title[: m.start()]
-    return re.sub(r"\s+", " ", base).strip() or None, int(m.group(1))
-
-
-_YEAR_AT_END = re.compile(r"\s*\((\d{4})\)\s*$")
-_EMPTY_PARENS_AT_END = re.compile(r"\s*\(\s*\)\s*$")
-
-
 def read_lines_at(path: Path, wanted: set[int], encoding: str = "utf-8") -> dict[int, str]:
     """Text of the given 1-based line numbers (used only on the rare quarantine path)."""
     found: dict[int, str] = {}

@@ -25,8 +25,8 @@ from reelreason.parse.common import (
     header_line,
     quarantine_where,
     read_delimited,
-    split_year,
 )
+from reelreason.titles import split_year
 
 DIALOG_COLUMNS = (
     "dialog_id",

@@ -18,8 +18,8 @@ from reelreason.parse.common import (
     empty_fields_sql,
     quarantine_where,
     read_delimited,
-    split_year,
 )
+from reelreason.titles import split_year
 
 IMDB_ID_SQL = "printf('tt%07d', TRY_CAST({col} AS BIGINT))"
 _ID_PROBLEM_SQL = """CASE WHEN NOT regexp_full_match({col}, '[0-9]{{1,10}}')

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 
-from reelreason.fakes import LocalService, send_json
+from tests.fakes import LocalService, send_json
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 from string import Template
 
 import schemas
-from reelreason.warehouse import _INTERNAL_DDL, INTERNAL_TABLES
+from reelreason.warehouse import INTERNAL_DDL, INTERNAL_TABLES
 
 GENERATOR = "scripts/gen_analyst_docs.py"
 REGENERATE = f".venv/bin/python {GENERATOR}"
@@ -393,7 +393,7 @@ INTERNAL_COLUMNS = {
 
 def internal_tables(ddl: dict[str, str] | None = None) -> list[TableDoc]:
     """The warehouse's bookkeeping tables, in INTERNAL_TABLES order, from their DDL."""
-    ddl = _INTERNAL_DDL if ddl is None else ddl
+    ddl = INTERNAL_DDL if ddl is None else ddl
     names = [t for t in INTERNAL_TABLES if t in ddl] + [t for t in ddl if t not in INTERNAL_TABLES]
     # Where a pandera model validates these rows, its checks are worth showing too.
     models = {
@@ -716,7 +716,7 @@ def render_warehouse_readme() -> str:
         _FOLDER,
         "",
         "<!-- Generated from schemas/ and reelreason/warehouse.py by "
-        f"{GENERATOR}: edit those (or reelreason/analyst_docs.py), then run "
+        f"{GENERATOR}: edit those (or schemas/analyst_docs.py), then run "
         f"`{REGENERATE}`. -->",
         "",
         "## Contents",

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from reelreason.fakes import LocalService, send_json
+from tests.fakes import LocalService, send_json
 
 CATALOG = Path(__file__).resolve().parents[2] / "sample" / "tmdb" / "catalog.json"
 

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import fcntl
 import json
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 # Keep Dagster's instance (run history, logs) inside the project unless told otherwise.
@@ -33,38 +31,13 @@ def _ensure_dagster_home() -> None:
     os.environ.setdefault("REELREASON_DAGSTER_DIR", str(PROJECT_ROOT / ".dagster"))
 
 
-@contextmanager
-def build_lock(warehouse_root: Path):
-    """One build at a time per warehouse, whoever starts it (queued, never interleaved)."""
-    from reelreason.warehouse import WarehouseError
-
-    try:
-        warehouse_root.mkdir(parents=True, exist_ok=True)
-        handle = open(warehouse_root / ".build.lock", "a+")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise WarehouseError(
-            f"cannot write the warehouse folder {warehouse_root}: {exc.strerror}. Set "
-            "REELREASON_WAREHOUSE to a folder this user can write."
-        ) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"another build is writing {warehouse_root}; waiting for it…", file=sys.stderr)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def cmd_build(args) -> int:
     _ensure_dagster_home()
     import dagster as dg
 
     from pipelines.definitions import build_definitions
     from pipelines.settings import Settings
-    from reelreason.warehouse import WarehouseError
+    from reelreason.warehouse import WarehouseError, build_lock
 
     settings = Settings.from_env()
     defs = build_definitions(settings)
@@ -289,6 +262,7 @@ def cmd_rollback(args) -> int:
 
 def cmd_retain(args) -> int:
     from pipelines.settings import Settings
+    from reelreason.warehouse import build_lock
 
     settings = Settings.from_env()
     keep = settings.keep_builds if args.keep is None else args.keep

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
-from reelreason.fakes import LocalService, send_json
+from tests.fakes import LocalService, send_json
 
 _STOP = {"the", "a", "an", "of", "and", "to", "in", "his", "her", "their", "with", "for", "on"}
 
