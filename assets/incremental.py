@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -128,15 +127,12 @@ def resource_inputs(resource) -> dict:
     return values
 
 
-def reuse_allowed(run_tags: dict[str, str]) -> bool:
+def reuse_allowed(run_tags: dict[str, str], setting: bool = True) -> bool:
+    """`setting` is REELREASON_REUSE (Settings.reuse, carried by the warehouse resource); the
+    run tag turns reuse off for one run."""
     if run_tags.get(REUSE_TAG, "").lower() in {"off", "0", "false", "no"}:
         return False
-    return os.environ.get("REELREASON_REUSE", "1").strip().lower() not in {
-        "0",
-        "false",
-        "no",
-        "off",
-    }
+    return setting
 
 
 class _GuardedConnection:
@@ -251,7 +247,7 @@ class Step:
 
     def why_not_reusable(self) -> str | None:
         """None when every table can be reused, else why not (in words)."""
-        if not reuse_allowed(self.context.run.tags):
+        if not reuse_allowed(self.context.run.tags, self.warehouse.reuse):
             return "recompute asked for (run tag reelreason/reuse=off or REELREASON_REUSE=0)"
         now = datetime.now(timezone.utc)
         for table in self.tables:

@@ -58,6 +58,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 catalog=settings.catalog,
                 data_path=settings.data_path,
                 quarantine_max_fraction=settings.quarantine_max_fraction,
+                reuse=settings.reuse,
             ),
             "raw_files": RawFilesResource(
                 cache_dir=str(settings.warehouse / "raw"),

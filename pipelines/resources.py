@@ -52,6 +52,10 @@ class WarehouseResource(dg.ConfigurableResource):
         default=0.01,
         description="A table whose row-level rules quarantine a larger share is not written",
     )
+    reuse: bool = Field(
+        default=True,
+        description="A step whose inputs are unchanged reuses the tables it wrote (REELREASON_REUSE)",
+    )
 
     @property
     def lake(self) -> Warehouse:

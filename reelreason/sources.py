@@ -10,7 +10,6 @@ afterwards (`raw_files.checksum_status = 'recorded'`), so a silent upstream chan
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 # MovieTweetings' `latest/` is renumbered at every release, so we read it at a fixed commit.
@@ -103,9 +102,7 @@ def mirrored(dataset: Dataset, mirror: str) -> Dataset:
 def datasets(
     movietweetings_ref: str | None = None, mirror: str | None = None
 ) -> dict[str, Dataset]:
-    mt_ref = movietweetings_ref or os.environ.get(
-        "REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF
-    )
+    mt_ref = movietweetings_ref or MOVIETWEETINGS_DEFAULT_REF
     mt_base = f"https://raw.githubusercontent.com/sidooms/MovieTweetings/{mt_ref}/latest"
     insp = f"https://raw.githubusercontent.com/sweetpeach/Inspired/{INSPIRED_REF}/data"
     ds = [

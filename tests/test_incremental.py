@@ -192,12 +192,12 @@ def sneaky(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 
 @pytest.fixture
 def tiny(tmp_path, instance):
-    def run(selection=("numbers", "scaled"), tags=None, **factor):
+    def run(selection=("numbers", "scaled"), tags=None, reuse=True, **factor):
         CALLS.clear()
         defs = dg.Definitions(
             assets=[numbers, scaled, sneaky],
             resources={
-                "warehouse": WarehouseResource(root=str(tmp_path / "wh")),
+                "warehouse": WarehouseResource(root=str(tmp_path / "wh"), reuse=reuse),
                 "scale": Factor(**factor),
             },
         )
@@ -216,6 +216,9 @@ def test_reuse_decision(tiny):
     assert tiny()[1] == ["numbers", "scaled"]
     assert tiny()[1] == []
     assert tiny(tags={REUSE_TAG: "off"})[1] == ["numbers", "scaled"]
+    # REELREASON_REUSE=0 reaches the steps as the warehouse resource's setting, not os.environ
+    assert tiny(reuse=False)[1] == ["numbers", "scaled"]
+    assert tiny()[1] == []
     # A setting of `scale` recomputes `scaled` only; a new timeout or a different key do not.
     assert tiny(factor=3)[1] == ["scaled"]
     assert tiny(factor=3, timeout_seconds=99)[1] == []
