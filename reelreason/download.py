@@ -385,6 +385,8 @@ class RawFetcher:
         try:
             if self.offline:
                 raise _Unreachable("offline profile: downloads are disabled")
+            if rf.url is None and rf.archive is None:
+                raise _Unreachable("it has no public download")
             return self._download(dataset, rf, cached, meta_path)
         except _Unreachable as exc:
             if not rf.required:

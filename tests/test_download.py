@@ -170,3 +170,11 @@ def test_optional_file_absent_is_recorded_not_fatal(tmp_path):
         "redial", RawFile("redial/movies_with_mentions.csv", url="http://x/m.csv", required=False)
     )
     assert rec.origin == "absent" and rec.checksum_status == "absent"
+
+
+def test_a_file_without_a_download_is_asked_for_by_path(tmp_path):
+    rf = RawFile("letterboxd/diary.csv", url=None)
+    with pytest.raises(
+        RawDataError, match=r"it has no public download.*put it at .*letterboxd/diary.csv"
+    ):
+        fetcher(tmp_path, raw_dir=tmp_path / "raw").fetch("letterboxd", rf)
