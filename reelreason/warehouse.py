@@ -204,6 +204,10 @@ class _HashSink:
         self.closed = True
 
 
+# Columns that say which build or run wrote a row, not what the data is.
+RUN_SPECIFIC_COLUMNS = frozenset({"build_id", "run_id", "written_by_run"})
+
+
 def content_sha256(table: pa.Table) -> str:
     """sha256 of a table's schema and values: equal tables from different runs hash equal (so
     steps downstream of a recomputed but unchanged table are still reused), however they are
@@ -767,6 +771,25 @@ class Warehouse:
         """Read-only connection pinned to one build's snapshot."""
         build = self.resolve_build(build_id)
         return self.connect(read_only=True, snapshot=build["snapshot_id"])
+
+    def content_hashes(self, build_id: str | None = None) -> dict[str, str]:
+        """table -> sha256 of its rows in one build (the current one by default), leaving out
+        the columns that only say which build or run wrote a row (RUN_SPECIFIC_COLUMNS). Two
+        builds of the same inputs give equal hashes: the reproducibility test and
+        `scripts/table_hashes.py` (before/after a refactor) compare these."""
+        build = self.resolve_build(build_id)
+        out = {}
+        with self.connect(read_only=True, snapshot=build["snapshot_id"]) as con:
+            tables = con.execute(
+                "SELECT table_name FROM build_tables WHERE build_id = ? ORDER BY table_name",
+                [build["build_id"]],
+            ).fetchall()
+            for (table,) in tables:
+                columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+                kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_SPECIFIC_COLUMNS)
+                rows = con.execute(f"SELECT {kept} FROM {table}").to_arrow_table()
+                out[table] = content_sha256(rows)
+        return out
 
     def connect_reader(self, build_id: str | None = None) -> duckdb.DuckDBPyConnection:
         """A connection for untrusted queries (`reelreason sql`): pinned to one build, the lake

@@ -455,24 +455,6 @@ def test_an_empty_required_field_quarantines_its_line(tmp_path, parse, rel, cont
 
 # --- the same inputs give the same content, whichever executor ran the steps -----------------
 
-# Columns that say which build or run wrote a row, not what the data is.
-RUN_SPECIFIC = {"build_id", "run_id", "written_by_run"}
-
-
-def _content_by_table(lake) -> dict[str, str]:
-    from reelreason.warehouse import content_sha256
-
-    out = {}
-    with lake.connect_build() as con:
-        for (table,) in con.execute(
-            "SELECT table_name FROM build_tables WHERE build_id = "
-            "(SELECT build_id FROM builds ORDER BY started_at DESC LIMIT 1)"
-        ).fetchall():
-            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-            kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_SPECIFIC)
-            out[table] = content_sha256(con.execute(f"SELECT {kept} FROM {table}").to_arrow_table())
-    return out
-
 
 def test_two_builds_of_the_same_inputs_publish_identical_content(builder, tmp_path):
     """One build in process, one through the CLI under the multiprocess executor (steps in
@@ -485,8 +467,8 @@ def test_two_builds_of_the_same_inputs_publish_identical_content(builder, tmp_pa
     assert result.success, step_errors(result)
     code, _, err = run_build(tmp_path / "second", {"REELREASON_EXECUTOR": "multiprocess"})
     assert code == 0, err[-3000:]
-    first = _content_by_table(builder.lake)
-    second = _content_by_table(Warehouse(tmp_path / "second" / "warehouse"))
+    first = builder.lake.content_hashes()
+    second = Warehouse(tmp_path / "second" / "warehouse").content_hashes()
     assert first.keys() == second.keys() and len(first) > 30
     differing = sorted(t for t in first if first[t] != second[t])
     assert differing == [], f"same inputs, different content: {differing}"
