@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dagster._utils.schedules import is_valid_cron_string as is_valid_cron
+import dagster as dg
 
 from reelreason.http_limits import OPENAI_DEADLINE_S, OPENAI_MAX_RESPONSE_MB
 from reelreason.sources import DEFAULT_DOWNLOAD_MAX_MB, MOVIETWEETINGS_DEFAULT_REF
@@ -66,6 +66,15 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # shipped offline by gt-all-m
 BGE = "BAAI/bge-base-en-v1.5"
 PROFILES = ("sample", "full")
 EXECUTORS = ("multiprocess", "in_process")
+
+
+def is_valid_cron(expr: str) -> bool:
+    """Dagster's own cron check, through its public API: a schedule refuses an invalid one."""
+    try:
+        dg.ScheduleDefinition(name="cron_probe", cron_schedule=expr, job_name="cron_probe")
+    except dg.DagsterInvalidDefinitionError:
+        return False
+    return True
 
 
 class SettingsError(ValueError):
