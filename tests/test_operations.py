@@ -245,3 +245,32 @@ def test_catalog_strings_are_redacted_wherever_they_are_shown():
     with pytest.raises(WarehouseError) as err:
         lake.connect(read_only=True)
     assert "hunter2" not in str(err.value) and "password=***" in str(err.value)
+
+
+def test_every_setting_is_declared_once_and_documented_from_that_declaration():
+    """The README's environment table is generated from the declarations, and every
+    REELREASON_* variable the code mentions is one of them (or a documented outside one)."""
+    import re
+    from dataclasses import fields
+
+    from pipelines.settings import (
+        OUTSIDE_SETTINGS,
+        PROJECT_ROOT,
+        TABLE_BEGIN,
+        TABLE_END,
+        Settings,
+        environment_table,
+    )
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    region = readme[readme.index(TABLE_BEGIN) + len(TABLE_BEGIN) : readme.index(TABLE_END)]
+    assert region.strip() == environment_table().strip()
+    declared = [f.metadata["env"] for f in fields(Settings)]
+    assert len(declared) == len(set(declared))
+    outside = " ".join(env for env, _, _ in OUTSIDE_SETTINGS)
+    mentioned = set()
+    for package in ("pipelines", "assets", "schemas", "reelreason"):
+        for path in (PROJECT_ROOT / package).rglob("*.py"):
+            mentioned |= set(re.findall(r"REELREASON_[A-Z0-9_]*[A-Z0-9]", path.read_text()))
+    undeclared = {m for m in mentioned if m not in declared and m not in outside}
+    assert undeclared == set(), f"declare these in pipelines/settings.py: {sorted(undeclared)}"
