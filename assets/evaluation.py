@@ -1,6 +1,5 @@
 """Evaluation: leave-last-out ranking vs baselines, genre separation, emotion profiles, plots."""
 
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -21,19 +20,19 @@ from reelreason.embeddings import (
     EmbeddingCache,
     embed_long_texts,
     embed_texts,
-    mix,
     sha256_text,
     vector_matrix,
 )
 from reelreason.evaluation import (
     bootstrap_ci,
-    evaluate_split,
+    genre_rows,
     genre_separation,
-    leave_last_out,
+    held_out_splits,
     macro_f1,
-    metrics_for_rank,
     prototypes,
-    rank_split,
+    rank_held_out,
+    summary_rows,
+    training_popularity,
     user_vector,
 )
 from reelreason.keyphrases import genre_precision, load_requests, retrieve
@@ -91,38 +90,6 @@ def _load_space(con, name: str):
     dim = rows.column("dim")[0].as_py()
     vectors = vector_matrix(rows.column("vector"), dim)
     return rows.column("movie_id").to_pylist(), vectors, rows.column("model")[0].as_py()
-
-
-def _mask(text: str, titles: list[str]) -> str:
-    """The user's words without the held-out film: its titles are replaced by [film]."""
-    for t in sorted({t for t in titles if t and len(t) > 1}, key=len, reverse=True):
-        text = re.sub(re.escape(t) + r"(\s*\(\d{4}\))?", "[film]", text, flags=re.IGNORECASE)
-    return text
-
-
-def _summaries(build_id, embedding, model, segment, per_method, seed) -> list[dict]:
-    rows = []
-    for method, ranks in per_method.items():
-        values = defaultdict(list)
-        for rank in ranks:
-            for metric, v in metrics_for_rank(rank).items():
-                values[metric].append(v)
-        for metric, vs in values.items():
-            lo, hi = bootstrap_ci(vs, seed=seed)
-            rows.append(
-                {
-                    "build_id": build_id,
-                    "embedding": embedding,
-                    "model": model if method == "model" else f"baseline:{method}",
-                    "metric": metric,
-                    "segment": segment,
-                    "value": float(np.mean(vs)),
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "n": len(vs),
-                }
-            )
-    return rows
 
 
 @dg.asset(
@@ -204,85 +171,35 @@ def eval_results(
             continue
         backend = _backend(name, context, sentence_model, openai_embeddings)
         ids, film_vecs, model = space
-        index = {m: i for i, m in enumerate(ids)}
-        user_likes_idx = defaultdict(list)
-        for u, _, m, pos in likes:
-            if m in index:
-                user_likes_idx[u].append((pos, index[m]))
-        seen = defaultdict(set)
-        for u, m in seen_rows:
-            if m in index:
-                seen[u].add(index[m])
-        splits = leave_last_out(user_likes_idx, seen, embedding_settings.min_likes)
-        rng = np.random.default_rng(seed)
-        by_source = defaultdict(list)
-        for s in splits:
-            by_source[source_of[s.user_id]].append(s)
-        chosen = []
-        for _source, group in sorted(by_source.items()):
-            cap = evaluation_settings.users_per_source
-            pick = rng.choice(len(group), min(cap, len(group)), replace=False)
-            chosen += [group[i] for i in sorted(pick)]
+        held, user_likes_idx = held_out_splits(
+            likes,
+            seen_rows,
+            {m: i for i, m in enumerate(ids)},
+            texts,
+            titles,
+            min_likes=embedding_settings.min_likes,
+            users_per_source=evaluation_settings.users_per_source,
+            seed=seed,
+        )
         # Text parts without the held-out film, embedded through the cache.
-        masked = {
-            s.user_id: _mask(texts[s.user_id], titles[ids[s.held_out]])
-            for s in chosen
-            if s.user_id in texts
-        }
         text_vecs = {}
-        if masked and backend is not None:
-            text_vecs, _, _ = embed_long_texts(backend, masked, cache, run_id=build_id)
-        popularity = np.zeros(len(ids))
-        for items in user_likes_idx.values():
-            for _, i in items:
-                popularity[i] += 1
-        for s in chosen:  # popularity from the training part only
-            popularity[s.held_out] -= 1
-        ranks = defaultdict(lambda: defaultdict(list))
-        random_scores = np.random.default_rng(seed + 1)
-        for s in chosen:
-            vec = mix(
-                user_vector(film_vecs, s.train), text_vecs.get(s.user_id), embedding_settings.alpha
-            )
-            src = source_of[s.user_id]
-            for seg in (src, "all"):
-                ranks[seg]["model"].append(evaluate_split(s, vec, film_vecs))
-                ranks[seg]["popularity"].append(rank_split(s, popularity))
-                ranks[seg]["random"].append(rank_split(s, random_scores.random(len(ids))))
+        if held.masked_texts and backend is not None:
+            text_vecs, _, _ = embed_long_texts(backend, held.masked_texts, cache, run_id=build_id)
+        popularity = training_popularity(user_likes_idx, held.chosen, len(ids))
+        ranks = rank_held_out(
+            held,
+            source_of,
+            film_vecs,
+            text_vecs,
+            popularity,
+            alpha=embedding_settings.alpha,
+            seed=seed,
+        )
         for seg, per_method in sorted(ranks.items()):
-            rows += _summaries(build_id, name, model, seg, per_method, seed)
-        # Genre separation.
+            rows += summary_rows(build_id, name, model, seg, per_method, seed)
         sep = genre_separation(film_vecs, [film_genres.get(m) or [] for m in ids], seed=seed)
-        for g, vals in sep.items():
-            for metric in ("gap", "relative_gap", "same", "diff"):
-                rows.append(
-                    {
-                        "build_id": build_id,
-                        "embedding": name,
-                        "model": model,
-                        "metric": f"genre_{metric}",
-                        "segment": g,
-                        "value": vals[metric],
-                        "ci_low": None,
-                        "ci_high": None,
-                        "n": vals["films"],
-                    }
-                )
-        if sep:
-            for metric in ("gap", "relative_gap"):
-                rows.append(
-                    {
-                        "build_id": build_id,
-                        "embedding": name,
-                        "model": model,
-                        "metric": f"genre_{metric}",
-                        "segment": "macro",
-                        "value": float(np.nanmean([v[metric] for v in sep.values()])),
-                        "ci_low": None,
-                        "ci_high": None,
-                        "n": len(sep),
-                    }
-                )
+        rows += genre_rows(build_id, name, model, sep)
+        chosen, by_source = held.chosen, held.by_source
         # Emotion prototypes classify held-out single-label GoEmotions texts.
         if backend is not None and go:
             rows += _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed)

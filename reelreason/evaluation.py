@@ -13,10 +13,14 @@ only, and a seeded random order.
 from __future__ import annotations
 
 import math
+import re
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from reelreason.taste import mix
 
 K = 10
 RECALL_K = 50
@@ -144,3 +148,159 @@ def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
         fn = sum(1 for t, p in zip(truth, predicted, strict=True) if t == c and p != c)
         f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
     return float(np.mean(f1s)) if f1s else math.nan
+
+
+# --- one embedding space, leave-last-out, next to its baselines ----------------------------------
+
+
+def mask_titles(text: str, titles: Sequence[str]) -> str:
+    """The user's words without the held-out film: its titles (and a year after them) are
+    replaced by [film], longest first, so a title inside another is not half-replaced."""
+    for t in sorted({t for t in titles if t and len(t) > 1}, key=len, reverse=True):
+        text = re.sub(re.escape(t) + r"(\s*\(\d{4}\))?", "[film]", text, flags=re.IGNORECASE)
+    return text
+
+
+@dataclass
+class HeldOut:
+    """What leave-last-out evaluation of one space decided and measured."""
+
+    chosen: list[Split]  # the evaluated users' splits, sampled per source
+    by_source: dict[str, list[Split]]  # every eligible split, by source
+    masked_texts: dict[str, str]  # user -> their words without the held-out film
+    ranks: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # segment -> method
+
+
+def held_out_splits(
+    likes: Sequence[tuple[str, str, int, int]],
+    seen_rows: Sequence[tuple[str, int]],
+    index: dict,
+    texts: dict[str, str],
+    titles: dict[int, list[str]],
+    *,
+    min_likes: int,
+    users_per_source: int,
+    seed: int,
+) -> tuple[HeldOut, dict[str, list[tuple[int, int]]]]:
+    """likes: (user, source, movie id, position); seen_rows: (user, movie id); index: movie id
+    -> row of the space. Samples at most `users_per_source` users of each source (seeded) and
+    masks their texts; returns them with every user's liked rows (for popularity)."""
+    user_likes_idx: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for u, _, m, pos in likes:
+        if m in index:
+            user_likes_idx[u].append((pos, index[m]))
+    seen: dict[str, set[int]] = defaultdict(set)
+    for u, m in seen_rows:
+        if m in index:
+            seen[u].add(index[m])
+    source_of = {u: s for u, s, _, _ in likes}
+    splits = leave_last_out(user_likes_idx, seen, min_likes)
+    rng = np.random.default_rng(seed)
+    by_source: dict[str, list[Split]] = defaultdict(list)
+    for s in splits:
+        by_source[source_of[s.user_id]].append(s)
+    chosen: list[Split] = []
+    for _source, group in sorted(by_source.items()):
+        pick = rng.choice(len(group), min(users_per_source, len(group)), replace=False)
+        chosen += [group[i] for i in sorted(pick)]
+    ids = {row: movie for movie, row in index.items()}
+    masked = {
+        s.user_id: mask_titles(texts[s.user_id], titles.get(ids[s.held_out], []))
+        for s in chosen
+        if s.user_id in texts
+    }
+    return HeldOut(chosen, dict(by_source), masked), user_likes_idx
+
+
+def training_popularity(
+    user_likes_idx: dict[str, list[tuple[int, int]]], chosen: Sequence[Split], n_films: int
+) -> np.ndarray:
+    """Likes per film, the evaluated users' held-out films taken back out: popularity as it
+    was known before the films being predicted."""
+    popularity = np.zeros(n_films)
+    for items in user_likes_idx.values():
+        for _, i in items:
+            popularity[i] += 1
+    for s in chosen:
+        popularity[s.held_out] -= 1
+    return popularity
+
+
+def rank_held_out(
+    held: HeldOut,
+    source_of: dict[str, str],
+    film_vectors: np.ndarray,
+    text_vectors: dict[str, np.ndarray],
+    popularity: np.ndarray,
+    *,
+    alpha: float,
+    seed: int,
+) -> dict[str, dict[str, list[int]]]:
+    """The held-out film's rank per user under the model (the α-mix of the training likes and
+    the masked text), popularity and a seeded random order; per source and for 'all'."""
+    ranks: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    random_scores = np.random.default_rng(seed + 1)
+    for s in held.chosen:
+        vec = mix(user_vector(film_vectors, s.train), text_vectors.get(s.user_id), alpha)
+        for seg in (source_of[s.user_id], "all"):
+            ranks[seg]["model"].append(evaluate_split(s, vec, film_vectors))
+            ranks[seg]["popularity"].append(rank_split(s, popularity))
+            ranks[seg]["random"].append(rank_split(s, random_scores.random(len(film_vectors))))
+    return ranks
+
+
+def summary_rows(
+    build_id: str, embedding: str, model: str, segment: str, per_method: dict, seed: int
+) -> list[dict]:
+    """eval_results rows: each metric's mean and 95% bootstrap interval, per method."""
+    rows = []
+    for method, ranks in per_method.items():
+        values = defaultdict(list)
+        for rank in ranks:
+            for metric, v in metrics_for_rank(rank).items():
+                values[metric].append(v)
+        for metric, vs in values.items():
+            lo, hi = bootstrap_ci(vs, seed=seed)
+            rows.append(
+                {
+                    "build_id": build_id,
+                    "embedding": embedding,
+                    "model": model if method == "model" else f"baseline:{method}",
+                    "metric": metric,
+                    "segment": segment,
+                    "value": float(np.mean(vs)),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n": len(vs),
+                }
+            )
+    return rows
+
+
+def genre_rows(build_id: str, embedding: str, model: str, separation: dict) -> list[dict]:
+    """eval_results rows of genre separation: per genre, and the macro average."""
+
+    def row(metric, segment, value, n):
+        return {
+            "build_id": build_id,
+            "embedding": embedding,
+            "model": model,
+            "metric": f"genre_{metric}",
+            "segment": segment,
+            "value": value,
+            "ci_low": None,
+            "ci_high": None,
+            "n": n,
+        }
+
+    rows = [
+        row(metric, g, vals[metric], vals["films"])
+        for g, vals in separation.items()
+        for metric in ("gap", "relative_gap", "same", "diff")
+    ]
+    if separation:
+        rows += [
+            row(m, "macro", float(np.nanmean([v[m] for v in separation.values()])), len(separation))
+            for m in ("gap", "relative_gap")
+        ]
+    return rows
