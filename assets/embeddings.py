@@ -27,10 +27,11 @@ from reelreason.embeddings import (
 from reelreason.parse.common import Parsed
 from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set, training_set
 from reelreason.users import (
-    LIKES_SCHEMA,
     ccpe_preference_spans,
     dialogue_likes,
+    one_like_per_film,
     rating_likes,
+    read_preferences,
     user_texts,
 )
 
@@ -38,17 +39,6 @@ GROUP = "embeddings"
 BACKENDS = ("st", "openai")
 # The resource that configures each backend (what its vectors depend on).
 BACKEND_RESOURCE = {"st": "sentence_model", "openai": "openai_embeddings"}
-PREFERENCES_SCHEMA = pa.schema(
-    [
-        ("user_id", pa.string()),
-        ("utterance_index", pa.int32()),
-        ("span", pa.string()),
-        ("film_span", pa.string()),
-        ("movie_id", pa.string()),
-        ("p_positive", pa.float64()),
-        ("liked", pa.bool_()),
-    ]
-)
 
 
 def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
@@ -134,48 +124,9 @@ def user_likes_tables(
     quality = model.evaluate(vec(eval_texts), eval_labels)
     context.log.info(f"CCPE polarity classifier: {quality}")
     p = model.p_positive(vec([s["span"] for s in spans])) if spans else np.zeros(0)
-    prefs = [
-        {**s, "p_positive": float(pi), "liked": bool(pi >= THRESHOLD)}
-        for s, pi in zip(spans, p, strict=True)
-    ]
-    ccpe_rows = [
-        {
-            "user_id": s["user_id"],
-            "source": "ccpe",
-            "movie_id": s["movie_id"],
-            "position": s["utterance_index"],
-            "liked_at": None,
-            "rating": None,
-            "evidence": f"preference read as positive (p={s['p_positive']:.2f}): {s['span'][:120]}",
-        }
-        for s in prefs
-        if s["liked"]
-    ]
-    likes = pa.concat_tables(
-        [ratings, dialogues, pa.Table.from_pylist(ccpe_rows, schema=LIKES_SCHEMA)]
-    )
-    # One like per (user, film): the earliest evidence.
-    with step.session() as con:
-        con.register("all_likes", likes)
-        likes = (
-            con.execute(
-                """SELECT * FROM all_likes QUALIFY row_number() OVER
-               (PARTITION BY user_id, movie_id ORDER BY position) = 1
-               ORDER BY user_id, position"""
-            )
-            .to_arrow_table()
-            .cast(LIKES_SCHEMA)
-        )
-        con.unregister("all_likes")
-    parsed = Parsed(
-        {
-            "user_likes": likes,
-            "ccpe_preferences": pa.Table.from_pylist(
-                [{k: r[k] for k in PREFERENCES_SCHEMA.names} for r in prefs],
-                schema=PREFERENCES_SCHEMA,
-            ),
-        }
-    )
+    preferences, ccpe_likes = read_preferences(spans, p, THRESHOLD)
+    likes = one_like_per_film(pa.concat_tables([ratings, dialogues, ccpe_likes]))
+    parsed = Parsed({"user_likes": likes, "ccpe_preferences": preferences})
     per_source = Counter(likes.column("source").to_pylist())
     for result in write_parsed(context, warehouse, parsed, source="users", step=step):
         extra = {}
@@ -188,7 +139,7 @@ def user_likes_tables(
                 "polarity_majority_baseline": quality["majority_baseline"],
                 "polarity_eval_sentences": quality["n"],
                 "polarity_trained_on": quality["trained_on"],
-                "read_as_positive": sum(1 for r in prefs if r["liked"]),
+                "read_as_positive": ccpe_likes.num_rows,
             }
         yield dg.MaterializeResult(
             asset_key=result.asset_key,

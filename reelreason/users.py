@@ -166,3 +166,58 @@ def user_texts(con: duckdb.DuckDBPyConnection) -> pa.Table:
         .to_arrow_table()
         .cast(TEXTS_SCHEMA)
     )
+
+
+# The CCPE preferences as the classifier read them; one row per preference span.
+PREFERENCES_SCHEMA = pa.schema(
+    [
+        ("user_id", pa.string()),
+        ("utterance_index", pa.int32()),
+        ("span", pa.string()),
+        ("film_span", pa.string()),
+        ("movie_id", pa.string()),
+        ("p_positive", pa.float64()),
+        ("liked", pa.bool_()),
+    ]
+)
+
+
+def read_preferences(spans: list[dict], p_positive, threshold: float) -> tuple[pa.Table, pa.Table]:
+    """CCPE preference spans with the classifier's P(positive) -> (ccpe_preferences rows,
+    the likes they give: a span read as positive at or above `threshold`)."""
+    prefs = [
+        {**s, "p_positive": float(p), "liked": bool(p >= threshold)}
+        for s, p in zip(spans, p_positive, strict=True)
+    ]
+    likes = [
+        {
+            "user_id": s["user_id"],
+            "source": "ccpe",
+            "movie_id": s["movie_id"],
+            "position": s["utterance_index"],
+            "liked_at": None,
+            "rating": None,
+            "evidence": f"preference read as positive (p={s['p_positive']:.2f}): {s['span'][:120]}",
+        }
+        for s in prefs
+        if s["liked"]
+    ]
+    preferences = pa.Table.from_pylist(
+        [{k: r[k] for k in PREFERENCES_SCHEMA.names} for r in prefs], schema=PREFERENCES_SCHEMA
+    )
+    return preferences, pa.Table.from_pylist(likes, schema=LIKES_SCHEMA)
+
+
+def one_like_per_film(likes: pa.Table) -> pa.Table:
+    """One like per (user, film): the earliest evidence; ordered by user and position."""
+    with duckdb.connect() as con:
+        con.register("all_likes", likes)
+        return (
+            con.execute(
+                """SELECT * FROM all_likes QUALIFY row_number() OVER
+                   (PARTITION BY user_id, movie_id ORDER BY position) = 1
+                   ORDER BY user_id, position"""
+            )
+            .to_arrow_table()
+            .cast(LIKES_SCHEMA)
+        )

@@ -187,3 +187,46 @@ def test_the_model_ranks_the_film_its_taste_points_to_and_the_sampling_is_seeded
     # trained on m0, the nearest unseen film is m1, the held-out one
     assert ranks["all"]["model"] == [1, 1, 1] and ranks["ml1m"]["model"] == [1, 1, 1]
     assert set(ranks["all"]) == {"model", "popularity", "random"}
+
+
+def test_preferences_read_as_positive_become_likes_and_each_film_is_liked_once():
+    import pyarrow as pa
+
+    from reelreason.users import LIKES_SCHEMA, one_like_per_film, read_preferences
+
+    spans = [
+        {
+            "user_id": "c1",
+            "utterance_index": 3,
+            "span": "I really love Heat",
+            "film_span": "Heat",
+            "movie_id": "m1",
+        },
+        {
+            "user_id": "c1",
+            "utterance_index": 5,
+            "span": "Cats was awful",
+            "film_span": "Cats",
+            "movie_id": "m2",
+        },
+    ]
+    preferences, likes = read_preferences(spans, [0.9, 0.1], 0.5)
+    assert preferences.column("liked").to_pylist() == [True, False]
+    assert likes.column("movie_id").to_pylist() == ["m1"]
+    assert likes.column("evidence")[0].as_py().startswith("preference read as positive (p=0.90)")
+    earlier = pa.Table.from_pylist(
+        [
+            {
+                "user_id": "c1",
+                "source": "redial",
+                "movie_id": "m1",
+                "position": 1,
+                "liked_at": None,
+                "rating": None,
+                "evidence": "said so first",
+            }
+        ],
+        schema=LIKES_SCHEMA,
+    )
+    once = one_like_per_film(pa.concat_tables([likes, earlier]))
+    assert once.num_rows == 1 and once.column("evidence")[0].as_py() == "said so first"
