@@ -1,7 +1,10 @@
 """Reuse: a step whose inputs have not changed since it last wrote its tables does not run again.
 
 A step's *input fingerprint* is the sha256 of
-  - the code: every project source file, and the versions of the libraries that shape data;
+  - the code the step can run: its asset module and the project modules that module reaches
+    through imports, as docstring-free syntax trees (so comments, docstrings and unrelated
+    modules change nothing), and the versions of the libraries that shape data
+    (assets/code_version.py);
   - the configuration of the resources it uses (secrets only as present / absent; operational
     knobs such as rate limits, timeouts, batch sizes and shard counts left out);
   - each upstream table's content hash (recorded with that table's write), or for a raw
@@ -22,38 +25,23 @@ every step.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from importlib import metadata as importlib_metadata
 
 import dagster as dg
 import duckdb
 
+from assets.code_version import code_version
 from assets.publishing import markdown_preview
 from pipelines.resources import WarehouseResource
 from pipelines.settings import PROJECT_ROOT
 
 REUSE_TAG = "reelreason/reuse"
-CODE_DIRS = ("assets", "pipelines", "reelreason", "schemas")
-CODE_SUFFIXES = {".py", ".tsv", ".json", ".sql", ".txt"}
-# Libraries whose version can change a table's content.
-LIBRARIES = (
-    "dagster",
-    "duckdb",
-    "numpy",
-    "openai",
-    "pandera",
-    "pyarrow",
-    "scipy",
-    "sentence-transformers",
-    "torch",
-    "transformers",
-)
 # Resources that are where data lives, not what it is (raw file content enters as its hashes).
 NOT_INPUTS = {"warehouse", "raw_files", "io_manager"}
 # Resource fields that change how fast or how reliably a step runs, never what it writes.
@@ -95,22 +83,6 @@ _READS = re.compile(r"\b(?:FROM|JOIN)\s+(?:lake\.)?(?:main\.)?([A-Za-z_]\w*)", r
 
 class UndeclaredInput(RuntimeError):
     """A step read a table it does not declare: its reuse decision would miss that input."""
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for folder in CODE_DIRS:
-        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-            if path.suffix in CODE_SUFFIXES and path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
-    for name in LIBRARIES:
-        try:
-            digest.update(f"{name}=={importlib_metadata.version(name)}\0".encode())
-        except importlib_metadata.PackageNotFoundError:
-            digest.update(f"{name} absent\0".encode())
-    return digest.hexdigest()
 
 
 def resource_inputs(resource) -> dict:
@@ -182,8 +154,12 @@ class Step:
         resource_keys: Iterable[str] | None = None,
         raw_paths: Iterable[str] | None = None,
         extra: dict | None = None,
+        code_module: str | None = None,
     ):
         self.context, self.warehouse = context, warehouse
+        # The code this step can run: the module that made the Step (the asset's) and what it
+        # imports, not the whole tree (assets/code_version.py).
+        code_module = code_module or sys._getframe(1).f_globals["__name__"]
         if tables is None or upstream is None:
             assets_def = context.assets_def
             own = {key.to_user_string() for key in assets_def.keys}
@@ -218,7 +194,7 @@ class Step:
                 else:
                     versions[name] = info.get("content") or f"snapshot {info['snapshot_id']}"
         self.inputs = {
-            "code": code_fingerprint(),
+            "code": code_version(code_module, PROJECT_ROOT),
             "resources": resources,
             "upstream": versions,
             "extra": extra or {},

@@ -254,3 +254,36 @@ def test_fingerprint_leaves_out_secret_values_and_operational_knobs():
     assert inputs["api_key"] is True and "s3cr3t" not in str(inputs)
     assert "rate_limit" not in inputs and "max_concurrency" not in inputs
     assert inputs["offline"] is True and inputs["base_url"] is True  # set, wherever it points
+
+
+def test_a_steps_code_version_covers_the_code_it_can_run_and_nothing_else(tmp_path):
+    """Comments, docstrings and modules a step cannot reach (the CLI) leave its code version
+    alone; a change of behaviour in a module it imports changes it."""
+    import shutil
+
+    from assets.code_version import code_version
+    from pipelines.settings import PROJECT_ROOT
+
+    for package in ("assets", "pipelines", "reelreason", "schemas"):
+        shutil.copytree(
+            PROJECT_ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+
+    def version() -> str:
+        code_version.cache_clear()
+        from assets import code_version as module
+
+        module._parsed.cache_clear()
+        return code_version("assets.staging", tmp_path)
+
+    before = version()
+    titles = tmp_path / "reelreason" / "titles.py"
+    text = titles.read_text()
+    titles.write_text(
+        text.replace('"""', '"""Reworded docstring. ', 1) + "\n# a comment at the end\n"
+    )
+    cli = tmp_path / "pipelines" / "cli.py"
+    cli.write_text(cli.read_text() + "\nUNRELATED = 1\n")
+    assert version() == before
+    titles.write_text(titles.read_text() + "\nEXTRA_ARTICLE = 'Der'\n")
+    assert version() != before
