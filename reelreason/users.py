@@ -209,14 +209,16 @@ def read_preferences(spans: list[dict], p_positive, threshold: float) -> tuple[p
 
 
 def one_like_per_film(likes: pa.Table) -> pa.Table:
-    """One like per (user, film): the earliest evidence; ordered by user and position."""
+    """One like per (user, film): the earliest evidence (of equal positions, the first source
+    in name order). Ordered by user, position and film: two films liked in one utterance
+    have no other order, and a table's row order must not depend on the sort's threads."""
     with duckdb.connect() as con:
         con.register("all_likes", likes)
         return (
             con.execute(
                 """SELECT * FROM all_likes QUALIFY row_number() OVER
-                   (PARTITION BY user_id, movie_id ORDER BY position) = 1
-                   ORDER BY user_id, position"""
+                   (PARTITION BY user_id, movie_id ORDER BY position, source, evidence) = 1
+                   ORDER BY user_id, position, movie_id"""
             )
             .to_arrow_table()
             .cast(LIKES_SCHEMA)
