@@ -456,19 +456,19 @@ def test_an_empty_required_field_quarantines_its_line(tmp_path, parse, rel, cont
 # --- the same inputs give the same content, whichever executor ran the steps -----------------
 
 
-def test_two_builds_of_the_same_inputs_publish_identical_content(builder, tmp_path):
-    """One build in process, one through the CLI under the multiprocess executor (steps in
-    parallel, in whatever order they finish): every published table has the same rows in the
-    same order, bit for bit, vectors and emotion scores included."""
+def test_two_builds_of_the_same_inputs_publish_identical_content(sample_build, tmp_path):
+    """The shared sample build (in process) and one through the CLI under the multiprocess
+    executor (steps in parallel, in whatever order they finish): every published table has
+    the same rows in the same order, bit for bit, vectors and emotion scores included."""
     from reelreason.warehouse import Warehouse
     from tests.cli_build import run_build
 
-    result = builder.run()
+    shared, result = sample_build
     assert result.success, step_errors(result)
-    code, _, err = run_build(tmp_path / "second", {"REELREASON_EXECUTOR": "multiprocess"})
+    code, _, err = run_build(tmp_path, {"REELREASON_EXECUTOR": "multiprocess"})
     assert code == 0, err[-3000:]
-    first = builder.lake.content_hashes()
-    second = Warehouse(tmp_path / "second" / "warehouse").content_hashes()
+    first = shared.lake.content_hashes()
+    second = Warehouse(tmp_path / "warehouse").content_hashes()
     assert first.keys() == second.keys() and len(first) > 30
     differing = sorted(t for t in first if first[t] != second[t])
     assert differing == [], f"same inputs, different content: {differing}"
