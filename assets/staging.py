@@ -105,9 +105,7 @@ ml_links = single_table_asset(
     rel_path="movielens/ml-latest-small/links.csv",
     parse=movielens.parse_links,
     optional=True,
-    empty_schema=pa.schema(
-        [("movie_id", pa.int32()), ("imdb_id", pa.string()), ("tmdb_id", pa.int64())]
-    ),
+    empty_schema=movielens.LINKS_SCHEMA,
     description="MovieLens links.csv (ml-latest-small): movieId -> IMDb id, TMDB id. MovieLens "
     "ids are stable across releases, so this resolves ML-1M films without a title search. "
     "Empty when the optional file is absent.",
@@ -217,37 +215,15 @@ def redial_tables(
     yield from write_parsed(context, warehouse, parsed, source="redial", step=step)
 
 
-@dg.asset(
-    group_name=STAGING,
-    kinds={"duckdb", "pandera"},
-    deps=["raw_redial"],
-    tags={"dataset": "redial"},
+redial_movies = single_table_asset(
+    "redial_movies",
+    source="redial",
+    rel_path="redial/movies_with_mentions.csv",
+    parse=redial.parse_movies_with_mentions,
+    optional=True,
+    empty_schema=redial.MOVIES_WITH_MENTIONS_SCHEMA,
     description="ReDial's movies_with_mentions.csv (optional upstream file; empty when absent).",
 )
-def redial_movies(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
-) -> dg.MaterializeResult:
-    step = Step(context, warehouse)
-    if step.reusable():
-        return step.reused()[0]
-    path = raw_files.locate("redial/movies_with_mentions.csv")
-    if path is None:
-        context.log.warning("redial/movies_with_mentions.csv not supplied: redial_movies is empty")
-        schema = pa.schema(
-            [
-                ("redial_movie_id", pa.string()),
-                ("name_raw", pa.string()),
-                ("title", pa.string()),
-                ("year", pa.int16()),
-                ("n_mentions", pa.int32()),
-            ]
-        )
-        parsed = Parsed({"redial_movies": schema.empty_table()}, notes={"file": "absent"})
-    else:
-        with duckdb.connect() as con:
-            parsed = redial.parse_movies_with_mentions(con, path, "redial/movies_with_mentions.csv")
-    (result,) = write_parsed(context, warehouse, parsed, source="redial", step=step)
-    return result
 
 
 @dg.multi_asset(

@@ -170,6 +170,11 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
     return Parsed({"ml1m_users": table}, {"ml1m_users": quarantine}, [account])
 
 
+LINKS_SCHEMA = pa.schema(
+    [("movie_id", pa.int32()), ("imdb_id", pa.string()), ("tmdb_id", pa.int64())]
+)
+
+
 def parse_links(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     """`links.csv` of a current MovieLens release: movieId -> imdbId (digits), tmdbId."""
     tmp, quarantine, account = read_delimited(
@@ -202,4 +207,4 @@ def parse_links(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
                    CASE WHEN tmdbId > 0 THEN tmdbId END AS tmdb_id
             FROM {tmp} ORDER BY rowid"""
     ).to_arrow_table()
-    return Parsed({"ml_links": table}, {"ml_links": quarantine}, [account])
+    return Parsed({"ml_links": table.cast(LINKS_SCHEMA)}, {"ml_links": quarantine}, [account])

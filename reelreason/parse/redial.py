@@ -56,6 +56,15 @@ MESSAGES_SCHEMA = pa.schema(
     ]
 )
 _ANSWER = pa.int8()
+MOVIES_WITH_MENTIONS_SCHEMA = pa.schema(
+    [
+        ("redial_movie_id", pa.string()),
+        ("name_raw", pa.string()),
+        ("title", pa.string()),
+        ("year", pa.int16()),
+        ("n_mentions", pa.int32()),
+    ]
+)
 MENTIONS_SCHEMA = pa.schema(
     [
         ("conversation_id", pa.string()),
@@ -300,17 +309,8 @@ def parse_movies_with_mentions(con: duckdb.DuckDBPyConnection, path: Path, label
                 "n_mentions": n,
             }
         )
-    schema = pa.schema(
-        [
-            ("redial_movie_id", pa.string()),
-            ("name_raw", pa.string()),
-            ("title", pa.string()),
-            ("year", pa.int16()),
-            ("n_mentions", pa.int32()),
-        ]
-    )
     return Parsed(
-        {"redial_movies": pa.Table.from_pylist(rows, schema=schema)},
+        {"redial_movies": pa.Table.from_pylist(rows, schema=MOVIES_WITH_MENTIONS_SCHEMA)},
         {"redial_movies": quarantine},
         [account],
     )
