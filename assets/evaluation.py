@@ -164,14 +164,13 @@ def eval_results(
             if "keyphrase_embeddings_st" in warehouse.lake.data_tables(con)
             else []
         )
-    source_of = {u: s for u, s, _, _ in likes}
     for name, space in spaces.items():
         if space is None:
             context.log.info(f"no {name} movie embeddings in this build: not evaluated")
             continue
         backend = _backend(name, context, sentence_model, openai_embeddings)
         ids, film_vecs, model = space
-        held, user_likes_idx = held_out_splits(
+        held = held_out_splits(
             likes,
             seen_rows,
             {m: i for i, m in enumerate(ids)},
@@ -185,10 +184,9 @@ def eval_results(
         text_vecs = {}
         if held.masked_texts and backend is not None:
             text_vecs, _, _ = embed_long_texts(backend, held.masked_texts, cache, run_id=build_id)
-        popularity = training_popularity(user_likes_idx, held.chosen, len(ids))
+        popularity = training_popularity(held, len(ids))
         ranks = rank_held_out(
             held,
-            source_of,
             film_vecs,
             text_vecs,
             popularity,
@@ -199,7 +197,6 @@ def eval_results(
             rows += summary_rows(build_id, name, model, seg, per_method, seed)
         sep = genre_separation(film_vecs, [film_genres.get(m) or [] for m in ids], seed=seed)
         rows += genre_rows(build_id, name, model, sep)
-        chosen, by_source = held.chosen, held.by_source
         # Emotion prototypes classify held-out single-label GoEmotions texts.
         if backend is not None and go:
             rows += _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed)
@@ -216,8 +213,8 @@ def eval_results(
         # A few users from each source, so the map shows where different audiences sit.
         sample_users = [
             s
-            for src in sorted(by_source)
-            for s in [x for x in chosen if source_of[x.user_id] == src][:2]
+            for src in sorted(held.by_source)
+            for s in [x for x in held.chosen if held.source_of[x.user_id] == src][:2]
         ][:8]
         user_vecs = np.array(
             [user_vector(film_vecs, s.train + [s.held_out]) for s in sample_users]

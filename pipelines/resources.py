@@ -11,6 +11,7 @@ from pydantic import Field
 
 import schemas
 from pipelines.settings import MINILM
+from reelreason import tmdb
 from reelreason.download import RawFetcher, RawFileRecord, user_raw_file
 from reelreason.embeddings import (
     OpenAIBackend,
@@ -19,7 +20,7 @@ from reelreason.embeddings import (
 )
 from reelreason.http_limits import OPENAI_DEADLINE_S, OPENAI_MAX_RESPONSE_MB
 from reelreason.keyphrases import ChatClient
-from reelreason.sources import DEFAULT_DOWNLOAD_MAX_MB, Dataset
+from reelreason.sources import DEFAULT_DOWNLOAD_DEADLINE_S, DEFAULT_DOWNLOAD_MAX_MB, Dataset
 from reelreason.tmdb import DEFAULT_BASE_URL, TmdbClient
 from reelreason.warehouse import TableWrite, Warehouse
 
@@ -129,7 +130,9 @@ class RawFilesResource(dg.ConfigurableResource):
     max_mb: int = Field(
         default=DEFAULT_DOWNLOAD_MAX_MB, ge=1, description="largest download or zip member, MB"
     )
-    deadline_seconds: float = Field(default=1800.0, gt=0, description="per download attempt")
+    deadline_seconds: float = Field(
+        default=DEFAULT_DOWNLOAD_DEADLINE_S, gt=0, description="per download attempt"
+    )
 
     def fetch(self, dataset: Dataset, log=None) -> tuple[list[RawFileRecord], list[str]]:
         session = requests.Session()
@@ -175,8 +178,12 @@ class TmdbResource(dg.ConfigurableResource):
     max_attempts: int = 6
     backoff_seconds: float = 0.5
     ttl_days: float = 30.0
-    deadline_seconds: float = Field(default=30.0, gt=0, description="total, per request")
-    max_response_mb: int = Field(default=8, ge=1, description="largest answer read")
+    deadline_seconds: float = Field(
+        default=tmdb.DEFAULT_DEADLINE_S, gt=0, description="total, per request"
+    )
+    max_response_mb: int = Field(
+        default=tmdb.DEFAULT_MAX_RESPONSE_MB, ge=1, description="largest answer read"
+    )
     seed_file: str | None = Field(default=None, description="recorded responses to pre-seed")
 
     def unavailable_reason(self) -> str | None:

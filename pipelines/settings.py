@@ -20,8 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
+from reelreason import tmdb
 from reelreason.http_limits import OPENAI_DEADLINE_S, OPENAI_MAX_RESPONSE_MB
-from reelreason.sources import DEFAULT_DOWNLOAD_MAX_MB, MOVIETWEETINGS_DEFAULT_REF
+from reelreason.sources import (
+    DEFAULT_DOWNLOAD_DEADLINE_S,
+    DEFAULT_DOWNLOAD_MAX_MB,
+    MOVIETWEETINGS_DEFAULT_REF,
+)
 from reelreason.tmdb import DEFAULT_BASE_URL
 from reelreason.warehouse import Warehouse, redact_catalog
 
@@ -197,7 +202,7 @@ class Settings:
         high=10**6,
     )
     download_deadline_s: float = knob(
-        1800.0,
+        DEFAULT_DOWNLOAD_DEADLINE_S,
         "REELREASON_DOWNLOAD_DEADLINE_S",
         "seconds one download attempt may take in all.",
         low=1,
@@ -226,15 +231,16 @@ class Settings:
         high=36500,
     )
     tmdb_deadline_s: float = knob(
-        30.0,
+        tmdb.DEFAULT_DEADLINE_S,
         "REELREASON_TMDB_DEADLINE_S",
-        "total seconds one TMDB request may take (headers and body, however slowly the bytes "
-        "arrive; retried like a timeout). TMDB redirects are never followed.",
+        "total seconds one TMDB request may take, however slowly its body arrives (retried "
+        "like a timeout; headers are bounded by the per-read timeout). TMDB redirects are "
+        "never followed.",
         low=0.1,
         high=3600,
     )
     tmdb_max_response_mb: int = knob(
-        8,
+        tmdb.DEFAULT_MAX_RESPONSE_MB,
         "REELREASON_TMDB_MAX_RESPONSE_MB",
         "the largest TMDB answer read (refused at once when declared larger, never retried).",
         low=1,

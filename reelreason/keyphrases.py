@@ -21,7 +21,6 @@ import pyarrow as pa
 from reelreason.http_limits import (
     OPENAI_DEADLINE_S,
     OPENAI_MAX_RESPONSE_MB,
-    Limits,
     bounded_openai_http_client,
 )
 from reelreason.warehouse import Warehouse
@@ -134,18 +133,14 @@ class ChatClient:
 
         self.model = model
         self.temperature = temperature
-        limits = Limits(
-            deadline,
-            max_response_bytes,
-            "REELREASON_OPENAI_DEADLINE_S",
-            "REELREASON_OPENAI_MAX_RESPONSE_MB",
-        )
         self._client = openai.OpenAI(
             api_key=api_key or "not-needed-for-local-servers",
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
-            http_client=bounded_openai_http_client(limits, timeout, f"chat model {model}"),
+            http_client=bounded_openai_http_client(
+                deadline, max_response_bytes, timeout, f"chat model {model}"
+            ),
         )
         self._lock = threading.Lock()
         self.requests = 0

@@ -20,6 +20,7 @@ GOEMOTIONS_RAW_BASE = "https://storage.googleapis.com/gresearch/goemotions/data/
 # 24.6 MB, MovieTweetings' ratings.dat ~35 MB). A download or zip member is refused past
 # this many decoded bytes: 8x the largest, room for growth, far from a bomb's gigabytes.
 DEFAULT_DOWNLOAD_MAX_MB = 400
+DEFAULT_DOWNLOAD_DEADLINE_S = 1800.0  # per attempt; the largest file at ~30 kB/s
 GOEMOTIONS_SPLITS_BASE = (
     "https://raw.githubusercontent.com/google-research/google-research/master/goemotions/data"
 )

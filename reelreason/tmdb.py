@@ -34,6 +34,9 @@ from reelreason.http_limits import (
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 RETRY_STATUS = {429, 500, 502, 503, 504}
+# Bounds on one request: TMDB answers are a few kB (details with credits: well under 1 MB).
+DEFAULT_DEADLINE_S = 30.0
+DEFAULT_MAX_RESPONSE_MB = 8
 
 
 class TmdbError(RuntimeError):
@@ -142,8 +145,8 @@ class TmdbClient:
         timeout: float = 10.0,
         max_attempts: int = 6,
         backoff: float = 0.5,
-        deadline: float = 30.0,
-        max_bytes: int = 8 << 20,
+        deadline: float = DEFAULT_DEADLINE_S,
+        max_bytes: int = DEFAULT_MAX_RESPONSE_MB << 20,
         log: Callable[[str], None] | None = None,
     ):
         if not (api_key or read_access_token):
@@ -209,7 +212,7 @@ class TmdbClient:
                         body = read_requests_body(resp, where, self.limits, started)
                         return Response(request.key, "ok", json.loads(body))
                     message = self.redact(_status_message(self._error_body(resp, where, started)))
-                    retry_after = resp.headers.get("Retry-After")
+                    retry_after = resp.headers.get("Retry-After") if status == 429 else None
                     location = resp.headers.get("Location", "")
             except (
                 requests.ConnectionError,
@@ -242,8 +245,6 @@ class TmdbClient:
                 problem = f"HTTP {status}"
                 if status == 429:
                     self._count(throttled=1)
-                else:
-                    retry_after = None
             if attempt + 1 < self.max_attempts:
                 self._count(retries=1)
                 time.sleep(self._delay(attempt, retry_after))

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,20 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reelreason.warehouse import Warehouse  # noqa: E402
+from tests.cli_build import run_build  # noqa: E402
 
 
 def build_sample(into: Path) -> Path:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REELREASON_")}
-    env |= {"REELREASON_WAREHOUSE": str(into / "warehouse"), "DAGSTER_HOME": str(into)}
-    (into / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
-    env["REELREASON_DAGSTER_DIR"] = str(into / "dagster")
-    subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "build", "--log-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    code, _, err = run_build(into)  # `reelreason build`, its own Dagster home and environment
+    if code != 0:
+        raise SystemExit(f"the sample build failed:\n{err[-3000:]}")
     return into / "warehouse"
 
 

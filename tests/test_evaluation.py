@@ -137,7 +137,7 @@ def test_a_user_whose_only_mention_is_the_held_out_film_keeps_no_trace_of_it():
     likes = [("u", "redial", m, pos) for pos, m in enumerate(["m2", "m3", "m0"])]
     texts = {"u": "I loved The Matrix (1999)! the matrix is the best."}
     titles = {"m0": ["The Matrix", "Matrix"]}
-    held, _ = held_out_splits(
+    held = held_out_splits(
         likes,
         [],
         {m: i for i, m in enumerate(ids)},
@@ -164,8 +164,8 @@ def test_popularity_counts_the_training_part_only():
         ("b", "ml1m", "m1", 1),
         ("b", "ml1m", "m2", 2),
     ]
-    held, liked = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=5, seed=0)
-    popularity = training_popularity(liked, held.chosen, len(ids))
+    held = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=5, seed=0)
+    popularity = training_popularity(held, len(ids))
     # each of m1, m2 liked twice, once as someone's held-out film: one training like each
     assert popularity.tolist() == [0, 1, 1, 0, 0]
 
@@ -176,14 +176,12 @@ def test_the_model_ranks_the_film_its_taste_points_to_and_the_sampling_is_seeded
     ids, vecs = _space()
     index = {m: i for i, m in enumerate(ids)}
     likes = [(f"u{k}", "ml1m", m, pos) for k in range(6) for pos, m in enumerate(["m0", "m1"])]
-    held, liked = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=3, seed=7)
-    again, _ = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=3, seed=7)
+    held = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=3, seed=7)
+    again = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=3, seed=7)
     assert [s.user_id for s in held.chosen] == [s.user_id for s in again.chosen]
     assert len(held.chosen) == 3 and len(held.by_source["ml1m"]) == 6
-    popularity = training_popularity(liked, held.chosen, len(ids))
-    ranks = rank_held_out(
-        held, {s: "ml1m" for s, *_ in likes}, vecs, {}, popularity, alpha=1.0, seed=7
-    )
+    popularity = training_popularity(held, len(ids))
+    ranks = rank_held_out(held, vecs, {}, popularity, alpha=1.0, seed=7)
     # trained on m0, the nearest unseen film is m1, the held-out one
     assert ranks["all"]["model"] == [1, 1, 1] and ranks["ml1m"]["model"] == [1, 1, 1]
     assert set(ranks["all"]) == {"model", "popularity", "random"}
