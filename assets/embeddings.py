@@ -9,23 +9,17 @@ import pyarrow as pa
 
 from assets.incremental import Step
 from assets.publishing import write_parsed
+from assets.write_path import lake_step
 from pipelines.resources import (
     EmbeddingSettings,
     OpenAIEmbeddingResource,
     SentenceTransformerResource,
     WarehouseResource,
 )
-from reelreason.embeddings import (
-    EmbeddingCache,
-    embed_long_texts,
-    embed_texts,
-    mix,
-    normalize,
-    sha256_text,
-    vector_matrix,
-)
+from reelreason.embeddings import EmbeddingCache, embed_long_texts, embed_texts, sha256_text
 from reelreason.parse.common import Parsed
 from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set, training_set
+from reelreason.taste import film_vector_table, rating_parts, user_vector_table
 from reelreason.users import (
     ccpe_preference_spans,
     dialogue_likes,
@@ -39,13 +33,6 @@ GROUP = "embeddings"
 BACKENDS = ("st", "openai")
 # The resource that configures each backend (what its vectors depend on).
 BACKEND_RESOURCE = {"st": "sentence_model", "openai": "openai_embeddings"}
-
-
-def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
-    return pa.array(
-        [None if v is None else v.astype(np.float32).tolist() for v in vectors],
-        type=pa.list_(pa.float32()),
-    )
 
 
 @dg.multi_asset(
@@ -90,18 +77,11 @@ def vector_column(vectors: list[np.ndarray | None]) -> pa.Array:
     ],
     can_subset=False,
 )
-def user_likes_tables(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    sentence_model: SentenceTransformerResource,
-):
-    run_id = context.run.run_id
-    step = Step(context, warehouse)
-    if step.reusable():
-        yield from step.reused()
-        return
+@lake_step(source="users")
+def user_likes_tables(step: Step, sentence_model: SentenceTransformerResource) -> Parsed:
+    context, run_id = step.context, step.context.run.run_id
     backend = sentence_model.backend(context.log)
-    cache = EmbeddingCache(warehouse.lake)
+    cache = EmbeddingCache(step.warehouse.lake)
     with step.session() as con:
         ratings = rating_likes(con)
         dialogues = dialogue_likes(con)
@@ -126,26 +106,21 @@ def user_likes_tables(
     p = model.p_positive(vec([s["span"] for s in spans])) if spans else np.zeros(0)
     preferences, ccpe_likes = read_preferences(spans, p, THRESHOLD)
     likes = one_like_per_film(pa.concat_tables([ratings, dialogues, ccpe_likes]))
-    parsed = Parsed({"user_likes": likes, "ccpe_preferences": preferences})
     per_source = Counter(likes.column("source").to_pylist())
-    for result in write_parsed(context, warehouse, parsed, source="users", step=step):
-        extra = {}
-        if result.asset_key == dg.AssetKey("user_likes"):
-            users = len(set(likes.column("user_id").to_pylist()))
-            extra = {"likes_per_source": dg.MetadataValue.json(dict(per_source)), "users": users}
-        else:
-            extra = {
-                "polarity_accuracy": quality["accuracy"],
-                "polarity_majority_baseline": quality["majority_baseline"],
-                "polarity_eval_sentences": quality["n"],
-                "polarity_trained_on": quality["trained_on"],
-                "read_as_positive": ccpe_likes.num_rows,
-            }
-        yield dg.MaterializeResult(
-            asset_key=result.asset_key,
-            metadata={**result.metadata, **extra},
-            data_version=result.data_version,
-        )
+    step.describe(
+        "user_likes",
+        likes_per_source=dg.MetadataValue.json(dict(per_source)),
+        users=len(set(likes.column("user_id").to_pylist())),
+    )
+    step.describe(
+        "ccpe_preferences",
+        polarity_accuracy=quality["accuracy"],
+        polarity_majority_baseline=quality["majority_baseline"],
+        polarity_eval_sentences=quality["n"],
+        polarity_trained_on=quality["trained_on"],
+        read_as_positive=ccpe_likes.num_rows,
+    )
+    return Parsed({"user_likes": likes, "ccpe_preferences": preferences})
 
 
 @dg.asset(
@@ -156,18 +131,10 @@ def user_likes_tables(
     description="Each dialogue user's own words: ReDial initiator, INSPIRED SEEKER and CCPE "
     "USER turns only, film mentions rendered to titles, one user per conversation.",
 )
-def user_texts_table(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    step = Step(context, warehouse)
-    if step.reusable():
-        return step.reused()[0]
+@lake_step(source="users")
+def user_texts_table(step: Step) -> Parsed:
     with step.session() as con:
-        table = user_texts(con)
-    (result,) = write_parsed(
-        context, warehouse, Parsed({"user_texts": table}), source="users", step=step
-    )
-    return result
+        return Parsed({"user_texts": user_texts(con)})
 
 
 def _embedding_schema(with_parts: bool) -> pa.Schema:
@@ -198,29 +165,51 @@ def backend_for(name: str, context, sentence_model, openai_embeddings):
     return (None, reason) if reason else (openai_embeddings.backend(context.log), None)
 
 
-def write_skipped(context, warehouse, table: str, schema: pa.Schema, reason: str, step=None):
-    """An explicit skip: an empty table, and the reason on the asset page."""
-    context.log.warning(reason)
-    (result,) = write_parsed(
-        context, warehouse, Parsed({table: schema.empty_table()}), source="embeddings", step=step
-    )
-    return dg.MaterializeResult(
-        metadata={**result.metadata, "status": reason}, data_version=result.data_version
-    )
-
-
-def _fixed_view(warehouse: WarehouseResource, table: str, key: str, dim: int, run_id: str):
+def fixed_view(step: Step, table: str, key: str, dim: int) -> None:
     """DuckLake stores lists, not fixed-size arrays: `<table>_vectors` serves FLOAT[dim]."""
-    warehouse.lake.create_view(
+    step.add_view(
         f"{table}_vectors",
         f"SELECT {key}, model, CAST(vector AS FLOAT[{dim}]) AS vector FROM {table}",
-        run_id=run_id,
     )
 
 
 def shard_of(movie_id: str, shards: int) -> int:
     """Stable across runs, machines and library versions (unlike hash() or DuckDB's hash)."""
     return int(hashlib.sha256(movie_id.encode()).hexdigest()[:8], 16) % shards
+
+
+def film_vectors(step: Step, name: str, table: str, sentence_model, openai_embeddings) -> Parsed:
+    """The film vector table, read from the cache the shard steps filled."""
+    backend, skipped = backend_for(name, step.context, sentence_model, openai_embeddings)
+    if backend is None:
+        return step.skip(table, _embedding_schema(with_parts=False), skipped)
+    with step.session() as con:
+        films = con.execute(
+            "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
+        ).fetchall()
+    # Every text was embedded by a shard step: this pass only reads the cache.
+    embedded = embed_texts(
+        backend,
+        [t for _, t, _ in films],
+        EmbeddingCache(step.warehouse.lake),
+        run_id=step.context.run.run_id,
+    )
+    data = film_vector_table(
+        [(m, sha) for m, _, sha in films],
+        embedded.vectors,
+        backend.model,
+        backend.dim,
+        _embedding_schema(with_parts=False),
+    )
+    fixed_view(step, table, "movie_id", backend.dim)
+    step.describe(
+        table,
+        model=backend.model,
+        space=backend.space,
+        dim=backend.dim,
+        embed_misses_in_write=embedded.report.misses,
+    )
+    return Parsed({table: data})
 
 
 def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
@@ -295,51 +284,18 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
         if step.reusable():
             context.add_output_metadata(dict(step.reused()[0].metadata))
             return
-        backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
-        schema = _embedding_schema(with_parts=False)
-        if backend is None:
-            result = write_skipped(context, warehouse, table, schema, skipped, step)
-            context.add_output_metadata(dict(result.metadata))
-            return
-        with step.session() as con:
-            films = con.execute(
-                "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
-            ).fetchall()
-        # Every text was embedded by a shard step: this pass only reads the cache.
-        embedded = embed_texts(
-            backend,
-            [t for _, t, _ in films],
-            EmbeddingCache(warehouse.lake),
-            run_id=context.run.run_id,
-        )
-        rows = [(mid, embedded.vectors.get(sha)) for mid, _, sha in films]
-        data = pa.table(
-            {
-                "movie_id": [m for m, _ in rows],
-                "model": [backend.model] * len(rows),
-                "dim": pa.array([backend.dim] * len(rows), pa.int32()),
-                "normalized": [True] * len(rows),
-                "vector": vector_column([v for _, v in rows]),
-                "text_sha256": [sha for _, _, sha in films],
-            },
-            schema=schema,
-        )
-        (result,) = write_parsed(
-            context, warehouse, Parsed({table: data}), source="embeddings", step=step
-        )
-        _fixed_view(warehouse, table, "movie_id", backend.dim, context.run.run_id)
+        parsed = film_vectors(step, name, table, sentence_model, openai_embeddings)
+        (result,) = write_parsed(context, warehouse, parsed, source="embeddings", step=step)
+        for view, sql in step.views:
+            warehouse.lake.create_view(view, sql, run_id=context.run.run_id)
         totals = Counter()
         for report in shard_reports:
             totals.update(report)
         context.add_output_metadata(
             {
                 **result.metadata,
-                "model": backend.model,
-                "space": backend.space,
-                "dim": backend.dim,
                 "shards": len(shard_reports),
                 **{k: round(v, 3) if isinstance(v, float) else v for k, v in totals.items()},
-                "embed_misses_in_write": embedded.report.misses,
             }
         )
 
@@ -360,35 +316,6 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
     return _asset
 
 
-def rating_parts(films: pa.Table, likes: pa.Table, dim: int, min_likes: int):
-    """Per user: normalise(mean of liked films' vectors) when they have >= min_likes likes,
-    and every user's like count. One sparse (users x films) @ (films x dim) product: the
-    full MovieLens + MovieTweetings likes (~1M) never become Python lists of vectors."""
-    import pyarrow.compute as pc
-    from scipy import sparse
-
-    if likes.num_rows == 0:
-        return {}, {}
-    matrix = vector_matrix(films.column("vector"), dim)
-    users = pc.dictionary_encode(likes.column("user_id").combine_chunks())
-    user_index = users.indices.to_numpy()
-    names = users.dictionary.to_pylist()
-    film_index = likes.column("film_index").to_numpy()
-    liked = sparse.csr_matrix(
-        (np.ones(len(user_index), np.float32), (user_index, film_index)),
-        shape=(len(names), len(matrix)),
-    )
-    sums = np.asarray(liked @ matrix, dtype=np.float32)
-    counts = np.asarray(liked.sum(axis=1)).ravel().astype(int)
-    n_liked = dict(zip(names, counts.tolist(), strict=True))
-    parts = {
-        u: (normalize(sums[i] / counts[i]), int(counts[i]))
-        for i, u in enumerate(names)
-        if counts[i] >= min_likes
-    }
-    return parts, n_liked
-
-
 def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
     table = f"user_embeddings_{name}"
 
@@ -402,22 +329,17 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
         "windows and averaged: nothing truncated), final = normalise(α·r̂ + (1−α)·t̂) when "
         "both exist, else the part that exists. Both parts, α, counts and parts used stored.",
     )
+    @lake_step(source="embeddings", resource_keys=[BACKEND_RESOURCE[name], "embedding_settings"])
     def _asset(
-        context: dg.AssetExecutionContext,
-        warehouse: WarehouseResource,
+        step: Step,
         sentence_model: SentenceTransformerResource,
         openai_embeddings: OpenAIEmbeddingResource,
         embedding_settings: EmbeddingSettings,
-    ) -> dg.MaterializeResult:
-        step = Step(
-            context, warehouse, resource_keys=[BACKEND_RESOURCE[name], "embedding_settings"]
-        )
-        if step.reusable():
-            return step.reused()[0]
-        backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
+    ) -> Parsed:
+        backend, skipped = backend_for(name, step.context, sentence_model, openai_embeddings)
         schema = _embedding_schema(with_parts=True)
         if backend is None:
-            return write_skipped(context, warehouse, table, schema, skipped, step)
+            return step.skip(table, schema, skipped)
         alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes
         with step.session() as con:
             films = con.execute(
@@ -433,50 +355,29 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
             texts = dict(con.execute("SELECT user_id, text FROM user_texts").fetchall())
         rating_part, n_liked = rating_parts(films, likes, backend.dim, min_likes)
         text_part, tokens, report = embed_long_texts(
-            backend, texts, EmbeddingCache(warehouse.lake), run_id=context.run.run_id
+            backend, texts, EmbeddingCache(step.warehouse.lake), run_id=step.context.run.run_id
         )
-        rows, parts_count = [], Counter()
-        for user in sorted(set(rating_part) | set(text_part)):
-            r = rating_part.get(user, (None, 0))[0]
-            t = text_part.get(user)
-            parts = "+".join(p for p, v in (("rating", r), ("text", t)) if v is not None)
-            parts_count[parts] += 1
-            rows.append(
-                (user, mix(r, t, alpha), r, t, n_liked.get(user, 0), tokens.get(user, 0), parts)
-            )
-        data = pa.table(
-            {
-                "user_id": [r[0] for r in rows],
-                "model": [backend.model] * len(rows),
-                "dim": pa.array([backend.dim] * len(rows), pa.int32()),
-                "normalized": [True] * len(rows),
-                "vector": vector_column([r[1] for r in rows]),
-                "rating_vector": vector_column([r[2] for r in rows]),
-                "text_vector": vector_column([r[3] for r in rows]),
-                "alpha": [alpha] * len(rows),
-                "n_liked": pa.array([r[4] for r in rows], pa.int32()),
-                "n_text_tokens": pa.array([r[5] for r in rows], pa.int32()),
-                "parts": [r[6] for r in rows],
-            },
+        data, parts_count = user_vector_table(
+            rating_part,
+            text_part,
+            n_liked,
+            tokens,
+            alpha=alpha,
+            model=backend.model,
+            dim=backend.dim,
             schema=schema,
         )
-        (result,) = write_parsed(
-            context, warehouse, Parsed({table: data}), source="embeddings", step=step
+        fixed_view(step, table, "user_id", backend.dim)
+        step.describe(
+            table,
+            model=backend.model,
+            alpha=alpha,
+            min_likes=min_likes,
+            users_by_parts=dg.MetadataValue.json(dict(parts_count)),
+            users_below_min_likes=sum(1 for n in n_liked.values() if n < min_likes),
+            **report.as_metadata(),
         )
-        _fixed_view(warehouse, table, "user_id", backend.dim, context.run.run_id)
-        too_few = sum(1 for u, n in n_liked.items() if n < min_likes)
-        return dg.MaterializeResult(
-            data_version=result.data_version,
-            metadata={
-                **result.metadata,
-                "model": backend.model,
-                "alpha": alpha,
-                "min_likes": min_likes,
-                "users_by_parts": dg.MetadataValue.json(dict(parts_count)),
-                "users_below_min_likes": too_few,
-                **report.as_metadata(),
-            },
-        )
+        return Parsed({table: data})
 
     return _asset
 

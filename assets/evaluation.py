@@ -1,6 +1,7 @@
 """Evaluation: leave-last-out ranking vs baselines, genre separation, emotion profiles, plots."""
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -8,13 +9,12 @@ import numpy as np
 import pyarrow as pa
 
 from assets.incremental import Step
-from assets.publishing import write_parsed
+from assets.write_path import lake_step
 from pipelines.resources import (
     EmbeddingSettings,
     EvaluationSettings,
     OpenAIEmbeddingResource,
     SentenceTransformerResource,
-    WarehouseResource,
 )
 from reelreason.embeddings import (
     EmbeddingCache,
@@ -122,130 +122,158 @@ def _load_space(con, name: str):
     "on held-out GoEmotions texts; keyphrase retrieval (max and sum) against single film "
     "vectors on 30 written requests (genre precision@10). Plots on this asset's page.",
 )
+@lake_step(source="evaluation")
 def eval_results(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
+    step: Step,
     sentence_model: SentenceTransformerResource,
     openai_embeddings: OpenAIEmbeddingResource,
     embedding_settings: EmbeddingSettings,
     evaluation_settings: EvaluationSettings,
-) -> dg.MaterializeResult:
-    step = Step(context, warehouse)
-    if step.reusable():
-        return step.reused()[0]
-    build_id, seed = context.run.run_id, evaluation_settings.seed
-    cache = EmbeddingCache(warehouse.lake)
+) -> Parsed:
+    context, build_id = step.context, step.context.run.run_id
+    cache = EmbeddingCache(step.warehouse.lake)
+    with step.session() as con:
+        data = read_eval_inputs(con, step.warehouse.lake.data_tables(con))
     rows: list[dict] = []
     plots: dict[str, bytes] = {}
-    with step.session() as con:
-        likes = con.execute("SELECT user_id, source, movie_id, position FROM user_likes").fetchall()
-        seen_rows = con.execute(SEEN_SQL).fetchall()
-        texts = dict(con.execute("SELECT user_id, text FROM user_texts").fetchall())
-        titles = defaultdict(list)
-        for mid, t in con.execute(
-            "SELECT movie_id, title FROM movies UNION SELECT movie_id, source_title FROM movie_xref"
-        ).fetchall():
-            titles[mid].append(t)
-        film_genres = dict(con.execute("SELECT movie_id, genres FROM movies").fetchall())
-        go = con.execute(
-            "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
-        ).fetchall()
-        emotions = [
-            r[0]
-            for r in con.execute(
-                "SELECT emotion FROM goemotions_emotions ORDER BY label_index"
-            ).fetchall()
-        ]
-        spaces = {name: _load_space(con, name) for name in BACKENDS}
-        phrase_rows = (
-            con.execute(
-                "SELECT movie_id, phrase, vector FROM keyphrase_embeddings_st ORDER BY movie_id"
-            ).fetchall()
-            if "keyphrase_embeddings_st" in warehouse.lake.data_tables(con)
-            else []
-        )
-    for name, space in spaces.items():
+    for name, space in data.spaces.items():
         if space is None:
             context.log.info(f"no {name} movie embeddings in this build: not evaluated")
             continue
         backend = _backend(name, context, sentence_model, openai_embeddings)
-        ids, film_vecs, model = space
-        held = held_out_splits(
-            likes,
-            seen_rows,
-            {m: i for i, m in enumerate(ids)},
-            texts,
-            titles,
-            min_likes=embedding_settings.min_likes,
-            users_per_source=evaluation_settings.users_per_source,
-            seed=seed,
+        space_rows, space_plots = evaluate_space(
+            name, space, backend, data, cache, build_id, embedding_settings, evaluation_settings
         )
-        # Text parts without the held-out film, embedded through the cache.
-        text_vecs = {}
-        if held.masked_texts and backend is not None:
-            text_vecs, _, _ = embed_long_texts(backend, held.masked_texts, cache, run_id=build_id)
-        popularity = training_popularity(held, len(ids))
-        ranks = rank_held_out(
-            held,
-            film_vecs,
-            text_vecs,
-            popularity,
-            alpha=embedding_settings.alpha,
-            seed=seed,
-        )
-        for seg, per_method in sorted(ranks.items()):
-            rows += summary_rows(build_id, name, model, seg, per_method, seed)
-        sep = genre_separation(film_vecs, [film_genres.get(m) or [] for m in ids], seed=seed)
-        rows += genre_rows(build_id, name, model, sep)
-        # Emotion prototypes classify held-out single-label GoEmotions texts.
-        if backend is not None and go:
-            rows += _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed)
-        model_rows = [
-            r
-            for r in rows
-            if r["embedding"] == name
-            and r["segment"] == "all"
-            and not r["metric"].startswith(("genre", "emotion"))
-        ]
-        if model_rows:
-            plots[f"{name}_metrics"] = metrics_chart(model_rows)
-        firsts = [(film_genres.get(m) or ["(none)"])[0] for m in ids]
-        # A few users from each source, so the map shows where different audiences sit.
-        sample_users = [
-            s
-            for src in sorted(held.by_source)
-            for s in [x for x in held.chosen if held.source_of[x.user_id] == src][:2]
-        ][:8]
-        user_vecs = np.array(
-            [user_vector(film_vecs, s.train + [s.held_out]) for s in sample_users]
-        ).reshape(-1, film_vecs.shape[1])
-        plots[f"{name}_taste_map"] = taste_map(
-            film_vecs, firsts, user_vecs, [s.user_id for s in sample_users]
-        )
-    if phrase_rows and spaces.get("st") is not None:
+        rows += space_rows
+        plots.update(space_plots)
+    if data.phrase_rows and data.spaces.get("st") is not None:
         backend = _backend("st", context, sentence_model, openai_embeddings)
         rows += _keyphrase_eval(
-            backend, cache, build_id, seed, phrase_rows, spaces["st"], film_genres
+            backend,
+            cache,
+            build_id,
+            evaluation_settings.seed,
+            data.phrase_rows,
+            data.spaces["st"],
+            data.film_genres,
         )
     else:
         context.log.info("no keyphrase embeddings in this build: keyphrase retrieval not evaluated")
-    table = pa.Table.from_pylist(rows, schema=EVAL_SCHEMA)
-    (result,) = write_parsed(
-        context, warehouse, Parsed({"eval_results": table}), source="evaluation", step=step
-    )
-    plot_dir = Path(warehouse.root) / "plots" / build_id
+    plot_dir = Path(step.warehouse.root) / "plots" / build_id
     plot_dir.mkdir(parents=True, exist_ok=True)
     for key, png in plots.items():
         (plot_dir / f"{key}.png").write_bytes(png)
-    return dg.MaterializeResult(
-        data_version=result.data_version,
-        metadata={
-            **result.metadata,
-            "summary": dg.MetadataValue.md(_summary_markdown(rows)),
-            "plots_folder": dg.MetadataValue.path(str(plot_dir)),
-            **{k: dg.MetadataValue.md(markdown_image(v, k)) for k, v in plots.items()},
-        },
+    step.describe(
+        "eval_results",
+        summary=dg.MetadataValue.md(_summary_markdown(rows)),
+        plots_folder=dg.MetadataValue.path(str(plot_dir)),
+        **{k: dg.MetadataValue.md(markdown_image(v, k)) for k, v in plots.items()},
     )
+    return Parsed({"eval_results": pa.Table.from_pylist(rows, schema=EVAL_SCHEMA)})
+
+
+@dataclass
+class EvalInputs:
+    """What the evaluation reads from the build, once."""
+
+    likes: list[tuple]
+    seen_rows: list[tuple]
+    texts: dict[str, str]
+    titles: dict[str, list[str]]
+    film_genres: dict[str, list[str]]
+    go: list[tuple]
+    emotions: list[str]
+    spaces: dict[str, tuple | None]
+    phrase_rows: list[tuple]
+
+
+def read_eval_inputs(con, data_tables: list[str]) -> EvalInputs:
+    titles = defaultdict(list)
+    for mid, t in con.execute(
+        "SELECT movie_id, title FROM movies UNION SELECT movie_id, source_title FROM movie_xref"
+    ).fetchall():
+        titles[mid].append(t)
+    return EvalInputs(
+        likes=con.execute("SELECT user_id, source, movie_id, position FROM user_likes").fetchall(),
+        seen_rows=con.execute(SEEN_SQL).fetchall(),
+        texts=dict(con.execute("SELECT user_id, text FROM user_texts").fetchall()),
+        titles=titles,
+        film_genres=dict(con.execute("SELECT movie_id, genres FROM movies").fetchall()),
+        go=con.execute(
+            "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
+        ).fetchall(),
+        emotions=[
+            r[0]
+            for r in con.execute(
+                "SELECT emotion FROM goemotions_emotions ORDER BY label_index"
+            ).fetchall()
+        ],
+        spaces={name: _load_space(con, name) for name in BACKENDS},
+        phrase_rows=(
+            con.execute(
+                "SELECT movie_id, phrase, vector FROM keyphrase_embeddings_st ORDER BY movie_id"
+            ).fetchall()
+            if "keyphrase_embeddings_st" in data_tables
+            else []
+        ),
+    )
+
+
+def evaluate_space(
+    name, space, backend, data: EvalInputs, cache, build_id, embedding_settings, evaluation
+) -> tuple[list[dict], dict[str, bytes]]:
+    """One embedding space: leave-last-out ranking against the baselines, genre separation,
+    emotion prototypes; its metrics chart and taste map."""
+    seed = evaluation.seed
+    ids, film_vecs, model = space
+    held = held_out_splits(
+        data.likes,
+        data.seen_rows,
+        {m: i for i, m in enumerate(ids)},
+        data.texts,
+        data.titles,
+        min_likes=embedding_settings.min_likes,
+        users_per_source=evaluation.users_per_source,
+        seed=seed,
+    )
+    # Text parts without the held-out film, embedded through the cache.
+    text_vecs = {}
+    if held.masked_texts and backend is not None:
+        text_vecs, _, _ = embed_long_texts(backend, held.masked_texts, cache, run_id=build_id)
+    popularity = training_popularity(held, len(ids))
+    ranks = rank_held_out(
+        held, film_vecs, text_vecs, popularity, alpha=embedding_settings.alpha, seed=seed
+    )
+    rows: list[dict] = []
+    for seg, per_method in sorted(ranks.items()):
+        rows += summary_rows(build_id, name, model, seg, per_method, seed)
+    genres = [data.film_genres.get(m) or [] for m in ids]
+    rows += genre_rows(build_id, name, model, genre_separation(film_vecs, genres, seed=seed))
+    # Emotion prototypes classify held-out single-label GoEmotions texts.
+    if backend is not None and data.go:
+        rows += _emotion_eval(backend, cache, build_id, name, model, data.go, data.emotions, seed)
+    plots = {}
+    model_rows = [
+        r
+        for r in rows
+        if r["segment"] == "all" and not r["metric"].startswith(("genre", "emotion"))
+    ]
+    if model_rows:
+        plots[f"{name}_metrics"] = metrics_chart(model_rows)
+    firsts = [(data.film_genres.get(m) or ["(none)"])[0] for m in ids]
+    # A few users from each source, so the map shows where different audiences sit.
+    sample_users = [
+        s
+        for src in sorted(held.by_source)
+        for s in [x for x in held.chosen if held.source_of[x.user_id] == src][:2]
+    ][:8]
+    user_vecs = np.array(
+        [user_vector(film_vecs, s.train + [s.held_out]) for s in sample_users]
+    ).reshape(-1, film_vecs.shape[1])
+    plots[f"{name}_taste_map"] = taste_map(
+        film_vecs, firsts, user_vecs, [s.user_id for s in sample_users]
+    )
+    return rows, plots
 
 
 def _keyphrase_eval(backend, cache, build_id, seed, phrase_rows, space, film_genres) -> list[dict]:
@@ -383,17 +411,14 @@ def _summary_markdown(rows: list[dict]) -> str:
     ],
     can_subset=False,
 )
+@lake_step(source="evaluation")
 def emotion_profiles(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
+    step: Step,
     sentence_model: SentenceTransformerResource,
     openai_embeddings: OpenAIEmbeddingResource,
-):
-    step = Step(context, warehouse)
-    if step.reusable():
-        yield from step.reused()
-        return
-    cache = EmbeddingCache(warehouse.lake)
+) -> list[Parsed]:
+    context = step.context
+    cache = EmbeddingCache(step.warehouse.lake)
     with step.session() as con:
         go = con.execute(
             "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
@@ -441,6 +466,7 @@ def emotion_profiles(
                     ),
                 }
             )
+    out = []
     for kind in ("movie", "user"):
         schema = pa.schema(
             [(f"{kind}_id", pa.string()), ("embedding", pa.string()), ("model", pa.string())]
@@ -449,13 +475,8 @@ def emotion_profiles(
         )
         parts = [pa.table(columns).cast(schema) for columns in tables[kind]]
         table = pa.concat_tables(parts) if parts else schema.empty_table()
-        yield from write_parsed(
-            context,
-            warehouse,
-            Parsed({f"{kind}_emotions": table}),
-            source="evaluation",
-            step=step,
-        )
+        out.append(Parsed({f"{kind}_emotions": table}))
+    return out
 
 
 evaluation_assets = [eval_results, emotion_profiles]

@@ -40,6 +40,7 @@ from assets.code_version import code_version
 from assets.publishing import markdown_preview
 from pipelines.resources import WarehouseResource
 from pipelines.settings import PROJECT_ROOT
+from reelreason.parse.common import Parsed
 
 REUSE_TAG = "reelreason/reuse"
 # Resources that are where data lives, not what it is (raw file content enters as its hashes).
@@ -171,6 +172,10 @@ class Step:
         self.raw_paths = set(raw_paths) if raw_paths is not None else None
         self.complete, self.incomplete_reason = True, ""
         self.expires_at: datetime | None = None
+        # What the step adds to its tables' materializations, and the views to (re)create
+        # over them once written (assets/write_path.py).
+        self.metadata: dict[str, dict] = {}
+        self.views: list[tuple[str, str]] = []
         if resource_keys is None:
             resource_keys = context.op_def.required_resource_keys
         resources = {
@@ -301,6 +306,19 @@ class Step:
     def expire_at(self, when: datetime | None) -> None:
         if when is not None and (self.expires_at is None or when < self.expires_at):
             self.expires_at = when
+
+    def describe(self, table: str, **metadata) -> None:
+        """Metadata for `table`'s materialization, next to the write path's own."""
+        self.metadata.setdefault(table, {}).update(metadata)
+
+    def add_view(self, name: str, sql: str) -> None:
+        self.views.append((name, sql))
+
+    def skip(self, table: str, schema, reason: str) -> Parsed:
+        """An explicit skip: an empty table, and the reason on the asset page."""
+        self.context.log.warning(reason)
+        self.describe(table, status=reason)
+        return Parsed({table: schema.empty_table()})
 
     def lineage(self) -> dict:
         record = {"inputs": self.fingerprint, "complete": self.complete}

@@ -4,18 +4,18 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
-from assets.embeddings import BACKEND_RESOURCE, backend_for, vector_column, write_skipped
+from assets.embeddings import BACKEND_RESOURCE, backend_for
 from assets.incremental import Step
-from assets.publishing import write_parsed
+from assets.write_path import lake_step
 from pipelines.resources import (
     ChatModelResource,
     OpenAIEmbeddingResource,
     SentenceTransformerResource,
-    WarehouseResource,
 )
 from reelreason.embeddings import EmbeddingCache, embed_texts, sha256_text
 from reelreason.keyphrases import PROMPT_VERSION, KeyphraseCache, generate_keyphrases
 from reelreason.parse.common import Parsed
+from reelreason.taste import vector_column
 
 GROUP = "keyphrases"
 KEYPHRASE_SCHEMA = pa.schema(
@@ -50,15 +50,12 @@ PHRASE_VECTOR_SCHEMA = pa.schema(
     "retried with the reason when invalid. Cached by (model, prompt version, text sha256). "
     "Films whose answers stayed invalid are quarantined with the reason.",
 )
-def movie_keyphrases(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, chat_model: ChatModelResource
-) -> dg.MaterializeResult:
-    step = Step(context, warehouse)
-    if step.reusable():
-        return step.reused()[0]
+@lake_step(source="keyphrases")
+def movie_keyphrases(step: Step, chat_model: ChatModelResource) -> Parsed:
+    context, warehouse = step.context, step.warehouse
     reason = chat_model.unavailable_reason()
     if reason:
-        return write_skipped(context, warehouse, "movie_keyphrases", KEYPHRASE_SCHEMA, reason, step)
+        return step.skip("movie_keyphrases", KEYPHRASE_SCHEMA, reason)
     with step.session() as con:
         films = con.execute(
             "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
@@ -95,20 +92,17 @@ def movie_keyphrases(
     )
     if report.failures:  # the endpoint may answer them another day: do not reuse this version
         step.mark_incomplete(f"{len(report.failures)} films without valid keyphrases")
-    (result,) = write_parsed(context, warehouse, parsed, source="keyphrases", step=step)
     for movie_id, error in list(report.failures.items())[:5]:
         context.log.warning(f"no keyphrases for {movie_id}: {error}")
-    return dg.MaterializeResult(
-        data_version=result.data_version,
-        metadata={
-            **result.metadata,
-            "model": client.model,
-            "prompt_version": PROMPT_VERSION,
-            "films": len(films),
-            "films_with_keyphrases": len({r["movie_id"] for r in rows}),
-            **report.as_metadata(),
-        },
+    step.describe(
+        "movie_keyphrases",
+        model=client.model,
+        prompt_version=PROMPT_VERSION,
+        films=len(films),
+        films_with_keyphrases=len({r["movie_id"] for r in rows}),
+        **report.as_metadata(),
     )
+    return parsed
 
 
 def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
@@ -122,16 +116,13 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
         description="One normalised vector per film keyphrase (through the embedding cache), "
         f"so requests match films phrase by phrase. `{table}_vectors` serves FLOAT[dim].",
     )
+    @lake_step(source="keyphrases", resource_keys=[BACKEND_RESOURCE[name]])
     def _asset(
-        context: dg.AssetExecutionContext,
-        warehouse: WarehouseResource,
+        step: Step,
         sentence_model: SentenceTransformerResource,
         openai_embeddings: OpenAIEmbeddingResource,
-    ) -> dg.MaterializeResult:
-        step = Step(context, warehouse, resource_keys=[BACKEND_RESOURCE[name]])
-        if step.reusable():
-            return step.reused()[0]
-        backend, skipped = backend_for(name, context, sentence_model, openai_embeddings)
+    ) -> Parsed:
+        backend, skipped = backend_for(name, step.context, sentence_model, openai_embeddings)
         with step.session() as con:
             phrases = con.execute(
                 "SELECT movie_id, phrase, position FROM movie_keyphrases "
@@ -139,12 +130,12 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
             ).fetchall()
         if backend is None or not phrases:
             reason = skipped or "skipped: movie_keyphrases is empty in this build"
-            return write_skipped(context, warehouse, table, PHRASE_VECTOR_SCHEMA, reason, step)
+            return step.skip(table, PHRASE_VECTOR_SCHEMA, reason)
         embedded = embed_texts(
             backend,
             [p for _, p, _ in phrases],
-            EmbeddingCache(warehouse.lake),
-            run_id=context.run.run_id,
+            EmbeddingCache(step.warehouse.lake),
+            run_id=step.context.run.run_id,
         )
         vectors = [embedded.vectors[sha256_text(p)] for _, p, _ in phrases]
         data = pa.table(
@@ -158,27 +149,22 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
             },
             schema=PHRASE_VECTOR_SCHEMA,
         )
-        (result,) = write_parsed(
-            context, warehouse, Parsed({table: data}), source="keyphrases", step=step
-        )
-        warehouse.lake.create_view(
+        step.add_view(
             f"{table}_vectors",
             f"SELECT movie_id, phrase, position, model, "
             f"CAST(vector AS FLOAT[{backend.dim}]) AS vector FROM {table}",
-            run_id=context.run.run_id,
         )
-        return dg.MaterializeResult(
-            data_version=result.data_version,
-            metadata={
-                **result.metadata,
-                "model": backend.model,
-                "films": len({m for m, _, _ in phrases}),
-                "phrases_per_film": round(len(phrases) / len({m for m, _, _ in phrases}), 2),
-                "unique_phrases": len({p for _, p, _ in phrases}),
-                "mean_norm": float(np.mean([np.linalg.norm(v) for v in vectors])),
-                **embedded.report.as_metadata(),
-            },
+        films = {m for m, _, _ in phrases}
+        step.describe(
+            table,
+            model=backend.model,
+            films=len(films),
+            phrases_per_film=round(len(phrases) / len(films), 2),
+            unique_phrases=len({p for _, p, _ in phrases}),
+            mean_norm=float(np.mean([np.linalg.norm(v) for v in vectors])),
+            **embedded.report.as_metadata(),
         )
+        return Parsed({table: data})
 
     return _asset
 

@@ -9,9 +9,9 @@ import dagster as dg
 import pyarrow as pa
 
 from assets.incremental import Step
-from assets.publishing import write_parsed
 from assets.staging import STAGING_TABLES
-from pipelines.resources import TmdbResource, WarehouseResource
+from assets.write_path import lake_step
+from pipelines.resources import TmdbResource
 from reelreason.canonical import SOURCE_ORDER, build_movies, gather_references, ml_links_pairs
 from reelreason.enrich import FetchReport, ResponseCache, fetch_through_cache, parse_details
 from reelreason.parse.common import Parsed
@@ -120,14 +120,13 @@ def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _tmdb_step(context, tmdb: TmdbResource, warehouse: WarehouseResource) -> Step:
+def tmdb_seed_inputs(tmdb: TmdbResource, **_) -> dict:
     """A TMDB-backed step: the pre-seeded answers are an input too."""
     seed = Path(tmdb.seed_file) if tmdb.seed_file else None
-    extra = {}
-    if seed is not None and seed.is_file():
-        st = seed.stat()
-        extra["tmdb_seed_sha256"] = _file_sha256(str(seed), st.st_size, st.st_mtime_ns)
-    return Step(context, warehouse, extra=extra)
+    if seed is None or not seed.is_file():
+        return {}
+    st = seed.stat()
+    return {"tmdb_seed_sha256": _file_sha256(str(seed), st.st_size, st.st_mtime_ns)}
 
 
 def _record_freshness(step: Step, report: FetchReport, cache: ResponseCache, client) -> None:
@@ -136,12 +135,12 @@ def _record_freshness(step: Step, report: FetchReport, cache: ResponseCache, cli
         step.expire_at(report.oldest_used + cache.ttl)
 
 
-def _tmdb_edge(context, tmdb: TmdbResource, warehouse: WarehouseResource):
+def _tmdb_edge(step: Step, tmdb: TmdbResource):
     """(response cache, pre-seeded when the profile ships answers; client or None; reason)."""
-    cache = ResponseCache(warehouse.lake, ttl_days=tmdb.ttl_days)
+    cache = ResponseCache(step.warehouse.lake, ttl_days=tmdb.ttl_days)
     if tmdb.seed_file:
-        cache.seed(Path(tmdb.seed_file), run_id=context.run.run_id)
-    return cache, tmdb.client(context.log), tmdb.unavailable_reason()
+        cache.seed(Path(tmdb.seed_file), run_id=step.context.run.run_id)
+    return cache, tmdb.client(step.context.log), tmdb.unavailable_reason()
 
 
 @dg.asset(
@@ -154,14 +153,10 @@ def _tmdb_edge(context, tmdb: TmdbResource, warehouse: WarehouseResource):
     "candidate. Matches locally before asking TMDB; resolution per source and method in the "
     "metadata.",
 )
-def movie_xref(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
-) -> dg.MaterializeResult:
-    run_id = context.run.run_id
-    step = _tmdb_step(context, tmdb, warehouse)
-    if step.reusable():
-        return step.reused()[0]
-    cache, client, reason = _tmdb_edge(context, tmdb, warehouse)
+@lake_step(source="movies", inputs=tmdb_seed_inputs)
+def movie_xref(step: Step, tmdb: TmdbResource) -> Parsed:
+    context, run_id = step.context, step.context.run.run_id
+    cache, client, reason = _tmdb_edge(step, tmdb)
     if reason:
         context.log.warning(reason)
     report = FetchReport()
@@ -200,24 +195,19 @@ def movie_xref(
     ]
     table = pa.Table.from_pylist(rows, schema=XREF_SCHEMA)
     _record_freshness(step, report, cache, client)
-    (result,) = write_parsed(
-        context, warehouse, Parsed({"movie_xref": table}), source="movies", step=step
-    )
     rates = resolution_rates(matches)
     methods = Counter(m.method for m in matches)
-    return dg.MaterializeResult(
-        data_version=result.data_version,
-        metadata={
-            **result.metadata,
-            "coverage": dg.MetadataValue.md(resolution_markdown(rates)),
-            # one number per source, so the Plots tab charts resolution build over build
-            **{f"resolved_share/{src}": r["resolved_share"] for src, r in rates.items()},
-            "imdb_crosswalk_size": len(crosswalk),
-            "match_methods": dg.MetadataValue.json(dict(methods.most_common())),
-            "unresolved": methods.get("unresolved", 0),
-            **_report_metadata(report, reason),
-        },
+    step.describe(
+        "movie_xref",
+        coverage=dg.MetadataValue.md(resolution_markdown(rates)),
+        # one number per source, so the Plots tab charts resolution build over build
+        **{f"resolved_share/{src}": r["resolved_share"] for src, r in rates.items()},
+        imdb_crosswalk_size=len(crosswalk),
+        match_methods=dg.MetadataValue.json(dict(methods.most_common())),
+        unresolved=methods.get("unresolved", 0),
+        **_report_metadata(report, reason),
     )
+    return Parsed({"movie_xref": table})
 
 
 @dg.asset(
@@ -228,14 +218,10 @@ def movie_xref(
     "append_to_response=credits,keywords): overview, genres, runtime, directors, cast in "
     "billing order, keywords, poster, popularity, votes. Served from the response cache.",
 )
-def tmdb_movies(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, tmdb: TmdbResource
-) -> dg.MaterializeResult:
-    run_id = context.run.run_id
-    step = _tmdb_step(context, tmdb, warehouse)
-    if step.reusable():
-        return step.reused()[0]
-    cache, client, reason = _tmdb_edge(context, tmdb, warehouse)
+@lake_step(source="tmdb", inputs=tmdb_seed_inputs)
+def tmdb_movies(step: Step, tmdb: TmdbResource) -> Parsed:
+    context, run_id = step.context, step.context.run.run_id
+    cache, client, reason = _tmdb_edge(step, tmdb)
     with step.session() as con:
         ids = [
             r[0]
@@ -261,19 +247,14 @@ def tmdb_movies(
             not_found.append(i)
     table = pa.Table.from_pylist(rows, schema=TMDB_MOVIES_SCHEMA)
     _record_freshness(step, report, cache, client)
-    (result,) = write_parsed(
-        context, warehouse, Parsed({"tmdb_movies": table}), source="tmdb", step=step
+    step.describe(
+        "tmdb_movies",
+        resolved_films=len(ids),
+        details_missing=len(ids) - len(rows),
+        tmdb_not_found=dg.MetadataValue.json(not_found[:50]),
+        **_report_metadata(report, reason),
     )
-    return dg.MaterializeResult(
-        data_version=result.data_version,
-        metadata={
-            **result.metadata,
-            "resolved_films": len(ids),
-            "details_missing": len(ids) - len(rows),
-            "tmdb_not_found": dg.MetadataValue.json(not_found[:50]),
-            **_report_metadata(report, reason),
-        },
-    )
+    return Parsed({"tmdb_movies": table})
 
 
 @dg.multi_asset(
@@ -298,11 +279,8 @@ def tmdb_movies(
     ],
     can_subset=False,
 )
-def movies_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    step = Step(context, warehouse)
-    if step.reusable():
-        yield from step.reused()
-        return
+@lake_step(source="movies")
+def movies_tables(step: Step) -> Parsed:
     with step.session() as con:
         refs, attrs = gather_references(con)
         xref = {
@@ -319,27 +297,20 @@ def movies_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         movie_id, tmdb_id = xref[(ref.source, ref.source_id)]
         matches.append(Match(ref, tmdb_id=tmdb_id, linked_id=movie_id))
     movies, review = build_movies(matches, attrs, details)
-    parsed = Parsed(
+    step.describe(
+        "movies",
+        enriched_films=sum(1 for m in movies if m["enriched"]),
+        surrogate_ids=sum(1 for m in movies if m["tmdb_id"] is None),
+        films_per_source=dg.MetadataValue.json(
+            dict(Counter(s for m in movies for s in m["sources"]))
+        ),
+    )
+    return Parsed(
         {
             "movies": pa.Table.from_pylist(movies, schema=MOVIES_SCHEMA),
             "movie_merge_review": pa.Table.from_pylist(review, schema=REVIEW_SCHEMA),
         }
     )
-    for result in write_parsed(context, warehouse, parsed, source="movies", step=step):
-        if result.asset_key == dg.AssetKey("movies"):
-            enriched = sum(1 for m in movies if m["enriched"])
-            by_source = Counter(s for m in movies for s in m["sources"])
-            result = dg.MaterializeResult(
-                asset_key=result.asset_key,
-                data_version=result.data_version,
-                metadata={
-                    **result.metadata,
-                    "enriched_films": enriched,
-                    "surrogate_ids": sum(1 for m in movies if m["tmdb_id"] is None),
-                    "films_per_source": dg.MetadataValue.json(dict(by_source)),
-                },
-            )
-        yield result
 
 
 @dg.asset(
@@ -349,12 +320,8 @@ def movies_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     description=f"One rich description per film ({TEMPLATE_VERSION}): title and year, genres, "
     "director, top-5 cast, plot, top-15 keywords. Absent fields are left out; never 'nan'.",
 )
-def movie_texts(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    step = Step(context, warehouse)
-    if step.reusable():
-        return step.reused()[0]
+@lake_step(source="movies")
+def movie_texts(step: Step) -> Parsed:
     with step.session() as con:
         films = con.execute("FROM movies ORDER BY movie_id").to_arrow_table().to_pylist()
     rows, undescribed = [], []
@@ -391,19 +358,15 @@ def movie_texts(
                 "fields": [k for k, v in fields.items() if _present(k, v)],
             }
         )
-    table = pa.Table.from_pylist(rows, schema=TEXTS_SCHEMA)
-    parsed = Parsed({"movie_texts": table}, quarantine={"movie_texts": undescribed})
-    (result,) = write_parsed(context, warehouse, parsed, source="movies", step=step)
     tokens = [r["n_tokens_est"] for r in rows] or [0]
-    return dg.MaterializeResult(
-        data_version=result.data_version,
-        metadata={
-            **result.metadata,
-            "tokens_est_total": sum(tokens),
-            "tokens_est_max": max(tokens),
-            "example": dg.MetadataValue.md(rows[0]["text"] if rows else "_(none)_"),
-        },
+    step.describe(
+        "movie_texts",
+        tokens_est_total=sum(tokens),
+        tokens_est_max=max(tokens),
+        example=dg.MetadataValue.md(rows[0]["text"] if rows else "_(none)_"),
     )
+    table = pa.Table.from_pylist(rows, schema=TEXTS_SCHEMA)
+    return Parsed({"movie_texts": table}, quarantine={"movie_texts": undescribed})
 
 
 def resolution_rates(matches: list[Match]) -> dict[str, dict]:

@@ -100,8 +100,10 @@ def write_parsed(
                 metadata[f"note_{key}"] = (
                     value if isinstance(value, (int, float, str)) else dg.MetadataValue.json(value)
                 )
-        if step is not None and not step.complete:
-            metadata["incomplete"] = step.incomplete_reason
+        if step is not None:
+            metadata.update(step.metadata.get(name, {}))
+            if not step.complete:
+                metadata["incomplete"] = step.incomplete_reason
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(name),
             metadata=metadata,

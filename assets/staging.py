@@ -8,8 +8,8 @@ import duckdb
 import pyarrow as pa
 
 from assets.incremental import Step
-from assets.publishing import write_parsed
-from pipelines.resources import RawFilesResource, WarehouseResource
+from assets.write_path import lake_step
+from pipelines.resources import RawFilesResource
 from reelreason.download import RawDataError
 from reelreason.parse import ccpe, goemotions, inspired, movielens, movietweetings, redial
 from reelreason.parse.common import Parsed
@@ -57,22 +57,15 @@ def single_table_asset(
         deps=[f"raw_{source}"],
         tags={"dataset": source},
     )
-    def _asset(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
-    ) -> dg.MaterializeResult:
-        step = Step(context, warehouse, raw_paths=[rel_path])
-        if step.reusable():
-            return step.reused()[0]
+    @lake_step(source=source, raw_paths=[rel_path])
+    def _asset(step: Step, raw_files: RawFilesResource) -> Parsed:
         path = raw_files.locate(rel_path) if optional else require(raw_files, rel_path)
         if path is None:
-            context.log.warning(f"{rel_path} not supplied (optional): {name} is empty")
-            parsed = Parsed({name: empty_schema.empty_table()}, notes={"file": "absent"})
-        else:
-            context.log.info(f"parsing {path}")
-            with duckdb.connect() as con:
-                parsed = parse(con, path, rel_path)
-        (result,) = write_parsed(context, warehouse, parsed, source=source, step=step)
-        return result
+            step.context.log.warning(f"{rel_path} not supplied (optional): {name} is empty")
+            return Parsed({name: empty_schema.empty_table()}, notes={"file": "absent"})
+        step.context.log.info(f"parsing {path}")
+        with duckdb.connect() as con:
+            return parse(con, path, rel_path)
 
     return _asset
 
@@ -160,20 +153,14 @@ inspired_movies = single_table_asset(
     ],
     can_subset=False,
 )
-def inspired_dialog_tables(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
-):
-    step = Step(context, warehouse)
-    if step.reusable():
-        yield from step.reused()
-        return
+@lake_step(source="inspired")
+def inspired_dialog_tables(step: Step, raw_files: RawFilesResource) -> Parsed | list[Parsed]:
     files = {
         s: (require(raw_files, f"inspired/{s}.tsv"), f"inspired/{s}.tsv")
         for s in ("train", "dev", "test")
     }
     with duckdb.connect() as con:
-        parsed = inspired.parse_dialogs(con, files)
-    yield from write_parsed(context, warehouse, parsed, source="inspired", step=step)
+        return inspired.parse_dialogs(con, files)
 
 
 @dg.multi_asset(
@@ -200,19 +187,13 @@ def inspired_dialog_tables(
     ],
     can_subset=False,
 )
-def redial_tables(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
-):
-    step = Step(context, warehouse)
-    if step.reusable():
-        yield from step.reused()
-        return
+@lake_step(source="redial")
+def redial_tables(step: Step, raw_files: RawFilesResource) -> Parsed | list[Parsed]:
     files = {
         s: (require(raw_files, f"redial/{s}_data.jsonl"), f"redial/{s}_data.jsonl")
         for s in ("train", "test")
     }
-    parsed = redial.parse_conversations(files)
-    yield from write_parsed(context, warehouse, parsed, source="redial", step=step)
+    return redial.parse_conversations(files)
 
 
 redial_movies = single_table_asset(
@@ -244,15 +225,9 @@ redial_movies = single_table_asset(
     ],
     can_subset=False,
 )
-def ccpe_tables(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
-):
-    step = Step(context, warehouse)
-    if step.reusable():
-        yield from step.reused()
-        return
-    parsed = ccpe.parse(require(raw_files, "ccpe/data.json"), "ccpe/data.json")
-    yield from write_parsed(context, warehouse, parsed, source="ccpe", step=step)
+@lake_step(source="ccpe")
+def ccpe_tables(step: Step, raw_files: RawFilesResource) -> Parsed | list[Parsed]:
+    return ccpe.parse(require(raw_files, "ccpe/data.json"), "ccpe/data.json")
 
 
 @dg.multi_asset(
@@ -280,13 +255,8 @@ def ccpe_tables(
     ],
     can_subset=False,
 )
-def goemotions_tables(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, raw_files: RawFilesResource
-):
-    step = Step(context, warehouse)
-    if step.reusable():
-        yield from step.reused()
-        return
+@lake_step(source="goemotions")
+def goemotions_tables(step: Step, raw_files: RawFilesResource) -> Parsed | list[Parsed]:
     locate = raw_files.locate
     names_path = locate("goemotions/emotions.txt")
     emotions = (
@@ -323,7 +293,7 @@ def goemotions_tables(
         else:
             raise RawDataError("GoEmotions: the splits are incomplete and no raw CSVs were given")
     if ratings is None:
-        context.log.info("raw GoEmotions CSVs not supplied: goemotions_ratings is empty")
+        step.context.log.info("raw GoEmotions CSVs not supplied: goemotions_ratings is empty")
         ratings = Parsed(
             {"goemotions_ratings": goemotions.empty_ratings(emotions)}, notes={"raw_csvs": "absent"}
         )
@@ -332,15 +302,7 @@ def goemotions_tables(
         require(raw_files, "goemotions/ekman_mapping.json"),
         require(raw_files, "goemotions/sentiment_dict.json"),
     )
-    yield from write_parsed(context, warehouse, texts, source="goemotions", step=step)
-    yield from write_parsed(context, warehouse, ratings, source="goemotions", step=step)
-    yield from write_parsed(
-        context,
-        warehouse,
-        Parsed({"goemotions_emotions": mapping}),
-        source="goemotions",
-        step=step,
-    )
+    return [texts, ratings, Parsed({"goemotions_emotions": mapping})]
 
 
 staging_assets = [

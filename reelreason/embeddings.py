@@ -34,7 +34,7 @@ from reelreason.http_limits import (
     OPENAI_MAX_RESPONSE_MB,
     bounded_openai_http_client,
 )
-from reelreason.taste import mix, normalize  # noqa: F401 - mix: part of this module's API
+from reelreason.taste import mix, normalize, vector_matrix  # noqa: F401 - part of this API
 from reelreason.warehouse import LAKE, Warehouse
 
 OPENAI_MAX_INPUTS = 2048
@@ -390,16 +390,6 @@ def vector_rows(column: pa.Array | pa.ChunkedArray) -> list[np.ndarray | None]:
     values = column.values.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     valid = column.is_valid().to_numpy(zero_copy_only=False)
     return [values[offsets[i] : offsets[i + 1]] if valid[i] else None for i in range(len(column))]
-
-
-def vector_matrix(column: pa.Array | pa.ChunkedArray, dim: int) -> np.ndarray:
-    """A FLOAT[] column of non-null dim-long vectors as one (rows, dim) float32 array."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
-    values = column.flatten().to_numpy(zero_copy_only=False)
-    if column.null_count or values.size != len(column) * dim:
-        raise ValueError(f"expected {len(column)} non-null vectors of {dim} values")
-    return values.astype(np.float32, copy=False).reshape(len(column), dim)
 
 
 class EmbeddingCache:

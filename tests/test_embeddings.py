@@ -230,8 +230,7 @@ def test_likes_and_texts_follow_their_rules(sample_build):
 def test_rating_parts_are_the_normalised_mean_of_liked_films():
     import pyarrow as pa
 
-    from assets.embeddings import rating_parts
-    from reelreason.embeddings import normalize
+    from reelreason.taste import normalize, rating_parts
 
     films = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     table = pa.table({"vector": pa.array(films.tolist(), pa.list_(pa.float32()))})
@@ -241,3 +240,68 @@ def test_rating_parts_are_the_normalised_mean_of_liked_films():
     np.testing.assert_allclose(parts["a"][0], normalize(films[[0, 1, 4]].mean(axis=0)), rtol=1e-5)
     np.testing.assert_allclose(parts["b"][0], normalize(films[[1, 2]].mean(axis=0)), rtol=1e-5)
     assert parts["a"][1] == 3
+
+
+def test_film_vector_table_takes_each_films_vector_by_its_text_hash():
+    import pyarrow as pa
+
+    from reelreason.taste import film_vector_table
+
+    schema = pa.schema(
+        [
+            ("movie_id", pa.string()),
+            ("model", pa.string()),
+            ("dim", pa.int32()),
+            ("normalized", pa.bool_()),
+            ("vector", pa.list_(pa.float32())),
+            ("text_sha256", pa.string()),
+        ]
+    )
+    vectors = {"h1": np.array([1, 0], np.float32), "h2": np.array([0, 1], np.float32)}
+    films = [("m1", "h2"), ("m2", "h1"), ("m3", "missing")]
+    table = film_vector_table(films, vectors, "mini", 2, schema)
+    assert table.schema == schema
+    assert table.column("vector").to_pylist() == [[0.0, 1.0], [1.0, 0.0], None]
+    assert table.column("text_sha256").to_pylist() == ["h2", "h1", "missing"]
+
+
+def test_user_vector_table_mixes_the_parts_each_user_has():
+    import pyarrow as pa
+
+    from reelreason.taste import mix, user_vector_table
+
+    vec = pa.list_(pa.float32())
+    schema = pa.schema(
+        [
+            ("user_id", pa.string()),
+            ("model", pa.string()),
+            ("dim", pa.int32()),
+            ("normalized", pa.bool_()),
+            ("vector", vec),
+            ("rating_vector", vec),
+            ("text_vector", vec),
+            ("alpha", pa.float64()),
+            ("n_liked", pa.int32()),
+            ("n_text_tokens", pa.int32()),
+            ("parts", pa.string()),
+        ]
+    )
+    r = np.array([1, 0], np.float32)
+    t = np.array([0, 1], np.float32)
+    table, counts = user_vector_table(
+        {"both": (r, 3), "rated": (r, 5)},
+        {"both": t, "talked": t},
+        {"both": 3, "rated": 5, "talked": 1},
+        {"both": 12, "talked": 7},
+        alpha=0.25,
+        model="mini",
+        dim=2,
+        schema=schema,
+    )
+    rows = {row["user_id"]: row for row in table.to_pylist()}
+    assert counts == {"rating+text": 1, "rating": 1, "text": 1}
+    np.testing.assert_allclose(rows["both"]["vector"], mix(r, t, 0.25), rtol=1e-6)
+    assert rows["rated"]["text_vector"] is None and rows["rated"]["vector"] == [1.0, 0.0]
+    assert rows["talked"]["rating_vector"] is None and rows["talked"]["n_liked"] == 1
+    assert (rows["both"]["n_text_tokens"], rows["rated"]["n_text_tokens"]) == (12, 0)
+    assert list(rows) == sorted(rows)  # a stable order, whatever the dicts' order
