@@ -28,6 +28,7 @@ from reelreason.users import (
     read_preferences,
     user_texts,
 )
+from schemas import arrow_schema
 
 GROUP = "embeddings"
 BACKENDS = ("st", "openai")
@@ -137,27 +138,6 @@ def user_texts_table(step: Step) -> Parsed:
         return Parsed({"user_texts": user_texts(con)})
 
 
-def _embedding_schema(with_parts: bool) -> pa.Schema:
-    vec = pa.list_(pa.float32())
-    key = [("user_id", pa.string())] if with_parts else [("movie_id", pa.string())]
-    common = [("model", pa.string()), ("dim", pa.int32()), ("normalized", pa.bool_())]
-    if not with_parts:
-        return pa.schema(key + common + [("vector", vec), ("text_sha256", pa.string())])
-    return pa.schema(
-        key
-        + common
-        + [
-            ("vector", vec),
-            ("rating_vector", vec),
-            ("text_vector", vec),
-            ("alpha", pa.float64()),
-            ("n_liked", pa.int32()),
-            ("n_text_tokens", pa.int32()),
-            ("parts", pa.string()),
-        ]
-    )
-
-
 def backend_for(name: str, context, sentence_model, openai_embeddings):
     if name == "st":
         return sentence_model.backend(context.log), None
@@ -182,7 +162,7 @@ def film_vectors(step: Step, name: str, table: str, sentence_model, openai_embed
     """The film vector table, read from the cache the shard steps filled."""
     backend, skipped = backend_for(name, step.context, sentence_model, openai_embeddings)
     if backend is None:
-        return step.skip(table, _embedding_schema(with_parts=False), skipped)
+        return step.skip(table, arrow_schema(table), skipped)
     with step.session() as con:
         films = con.execute(
             "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
@@ -199,7 +179,7 @@ def film_vectors(step: Step, name: str, table: str, sentence_model, openai_embed
         embedded.vectors,
         backend.model,
         backend.dim,
-        _embedding_schema(with_parts=False),
+        arrow_schema(table),
     )
     fixed_view(step, table, "movie_id", backend.dim)
     step.describe(
@@ -337,7 +317,7 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
         embedding_settings: EmbeddingSettings,
     ) -> Parsed:
         backend, skipped = backend_for(name, step.context, sentence_model, openai_embeddings)
-        schema = _embedding_schema(with_parts=True)
+        schema = arrow_schema(table)
         if backend is None:
             return step.skip(table, schema, skipped)
         alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes

@@ -38,22 +38,11 @@ from reelreason.evaluation import (
 from reelreason.keyphrases import genre_precision, load_requests, retrieve
 from reelreason.parse.common import Parsed
 from reelreason.plots import markdown_image, metrics_chart, taste_map
+from schemas import arrow_schema
 
 GROUP = "evaluation"
 BACKENDS = ("st", "openai")
-EVAL_SCHEMA = pa.schema(
-    [
-        ("build_id", pa.string()),
-        ("embedding", pa.string()),
-        ("model", pa.string()),
-        ("metric", pa.string()),
-        ("segment", pa.string()),
-        ("value", pa.float64()),
-        ("ci_low", pa.float64()),
-        ("ci_high", pa.float64()),
-        ("n", pa.int64()),
-    ]
-)
+
 
 # Every film a user rated or mentioned: these are never recommended back to them.
 SEEN_SQL = """
@@ -169,7 +158,7 @@ def eval_results(
         plots_folder=dg.MetadataValue.path(str(plot_dir)),
         **{k: dg.MetadataValue.md(markdown_image(v, k)) for k, v in plots.items()},
     )
-    return Parsed({"eval_results": pa.Table.from_pylist(rows, schema=EVAL_SCHEMA)})
+    return Parsed({"eval_results": pa.Table.from_pylist(rows, schema=arrow_schema("eval_results"))})
 
 
 @dataclass

@@ -92,11 +92,13 @@ def resource_inputs(resource) -> dict:
         return {"type": type(resource).__name__}
     values = {}
     for name, value in sorted(resource.model_dump().items()):
-        if name in OPERATIONAL_FIELDS:
+        if name in OPERATIONAL_FIELDS or name.endswith("_env"):  # where a credential is read
             continue
         if name in PRESENCE_ONLY or any(marker in name.lower() for marker in SECRET_MARKERS):
             value = bool(value)  # whether a credential is there changes output, its value not
         values[name] = value
+    if hasattr(resource, "credential_presence"):  # read from the environment when used
+        values.update(resource.credential_presence())
     return values
 
 

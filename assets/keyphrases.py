@@ -16,27 +16,9 @@ from reelreason.embeddings import EmbeddingCache, embed_texts, sha256_text
 from reelreason.keyphrases import PROMPT_VERSION, KeyphraseCache, generate_keyphrases
 from reelreason.parse.common import Parsed
 from reelreason.taste import vector_column
+from schemas import arrow_schema
 
 GROUP = "keyphrases"
-KEYPHRASE_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("phrase", pa.string()),
-        ("position", pa.int16()),
-        ("model", pa.string()),
-        ("prompt_version", pa.string()),
-    ]
-)
-PHRASE_VECTOR_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("phrase", pa.string()),
-        ("position", pa.int16()),
-        ("model", pa.string()),
-        ("dim", pa.int32()),
-        ("vector", pa.list_(pa.float32())),
-    ]
-)
 
 
 @dg.asset(
@@ -55,7 +37,7 @@ def movie_keyphrases(step: Step, chat_model: ChatModelResource) -> Parsed:
     context, warehouse = step.context, step.warehouse
     reason = chat_model.unavailable_reason()
     if reason:
-        return step.skip("movie_keyphrases", KEYPHRASE_SCHEMA, reason)
+        return step.skip("movie_keyphrases", arrow_schema("movie_keyphrases"), reason)
     with step.session() as con:
         films = con.execute(
             "SELECT movie_id, text, text_sha256 FROM movie_texts ORDER BY movie_id"
@@ -87,7 +69,7 @@ def movie_keyphrases(step: Step, chat_model: ChatModelResource) -> Parsed:
         for movie_id, error in report.failures.items()
     ]
     parsed = Parsed(
-        {"movie_keyphrases": pa.Table.from_pylist(rows, schema=KEYPHRASE_SCHEMA)},
+        {"movie_keyphrases": pa.Table.from_pylist(rows, schema=arrow_schema("movie_keyphrases"))},
         quarantine={"movie_keyphrases": failed},
     )
     if report.failures:  # the endpoint may answer them another day: do not reuse this version
@@ -130,7 +112,7 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
             ).fetchall()
         if backend is None or not phrases:
             reason = skipped or "skipped: movie_keyphrases is empty in this build"
-            return step.skip(table, PHRASE_VECTOR_SCHEMA, reason)
+            return step.skip(table, arrow_schema(table), reason)
         embedded = embed_texts(
             backend,
             [p for _, p, _ in phrases],
@@ -147,7 +129,7 @@ def keyphrase_embeddings_asset(name: str) -> dg.AssetsDefinition:
                 "dim": pa.array([backend.dim] * len(phrases), pa.int32()),
                 "vector": vector_column(vectors),
             },
-            schema=PHRASE_VECTOR_SCHEMA,
+            schema=arrow_schema(table),
         )
         step.add_view(
             f"{table}_vectors",

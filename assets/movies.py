@@ -24,84 +24,9 @@ from reelreason.texts import (
     text_sha256,
 )
 from reelreason.tmdb import movie_details
+from schemas import arrow_schema
 
 GROUP = "movies"
-
-XREF_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("source_id", pa.string()),
-        ("source_title", pa.string()),
-        ("source_year", pa.int16()),
-        ("movie_id", pa.string()),
-        ("tmdb_id", pa.int64()),
-        ("match_method", pa.string()),
-        ("confidence", pa.float64()),
-        ("candidate_title", pa.string()),
-        ("candidate_year", pa.int16()),
-        ("note", pa.string()),
-        ("reference_count", pa.int64()),
-    ]
-)
-_STRS = pa.list_(pa.string())
-# The TMDB fields a film carries, in `tmdb_movies` and again (merged) in `movies`.
-_FILM_FIELDS = {
-    "tmdb_id": pa.int64(),
-    "imdb_id": pa.string(),
-    "title": pa.string(),
-    "original_title": pa.string(),
-    "original_language": pa.string(),
-    "release_date": pa.string(),
-    "year": pa.int16(),
-    "overview": pa.string(),
-    "tagline": pa.string(),
-    "genres": _STRS,
-    "runtime": pa.int32(),
-    "directors": _STRS,
-    "cast": _STRS,
-    "keywords": _STRS,
-    "poster_path": pa.string(),
-    "popularity": pa.float64(),
-    "vote_average": pa.float64(),
-    "vote_count": pa.int64(),
-}
-TMDB_MOVIES_SCHEMA = pa.schema(list(_FILM_FIELDS.items()))
-MOVIES_SCHEMA = pa.schema(
-    [("movie_id", pa.string())]
-    + [
-        (k, v)
-        for k, v in _FILM_FIELDS.items()
-        if k not in ("original_language", "release_date", "tagline")
-    ]
-    + [
-        ("enriched", pa.bool_()),
-        ("sources", _STRS),
-        ("n_references", pa.int32()),
-        ("n_ratings", pa.int64()),
-        ("n_mentions", pa.int64()),
-    ]
-)
-REVIEW_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("tmdb_id", pa.int64()),
-        ("title", pa.string()),
-        ("year", pa.int16()),
-        ("source_years", pa.list_(pa.int16())),
-        ("year_spread", pa.int16()),
-        ("references", pa.list_(pa.string())),
-    ]
-)
-TEXTS_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("text", pa.string()),
-        ("template_version", pa.string()),
-        ("text_sha256", pa.string()),
-        ("n_tokens_est", pa.int32()),
-        ("fields", pa.list_(pa.string())),
-    ]
-)
 
 
 def _report_metadata(report: FetchReport, reason: str | None) -> dict:
@@ -193,7 +118,7 @@ def movie_xref(step: Step, tmdb: TmdbResource) -> Parsed:
         }
         for m in matches
     ]
-    table = pa.Table.from_pylist(rows, schema=XREF_SCHEMA)
+    table = pa.Table.from_pylist(rows, schema=arrow_schema("movie_xref"))
     _record_freshness(step, report, cache, client)
     rates = resolution_rates(matches)
     methods = Counter(m.method for m in matches)
@@ -245,7 +170,7 @@ def tmdb_movies(step: Step, tmdb: TmdbResource) -> Parsed:
             rows.append(parse_details(resp.body))
         elif resp is not None:
             not_found.append(i)
-    table = pa.Table.from_pylist(rows, schema=TMDB_MOVIES_SCHEMA)
+    table = pa.Table.from_pylist(rows, schema=arrow_schema("tmdb_movies"))
     _record_freshness(step, report, cache, client)
     step.describe(
         "tmdb_movies",
@@ -307,8 +232,10 @@ def movies_tables(step: Step) -> Parsed:
     )
     return Parsed(
         {
-            "movies": pa.Table.from_pylist(movies, schema=MOVIES_SCHEMA),
-            "movie_merge_review": pa.Table.from_pylist(review, schema=REVIEW_SCHEMA),
+            "movies": pa.Table.from_pylist(movies, schema=arrow_schema("movies")),
+            "movie_merge_review": pa.Table.from_pylist(
+                review, schema=arrow_schema("movie_merge_review")
+            ),
         }
     )
 
@@ -365,7 +292,7 @@ def movie_texts(step: Step) -> Parsed:
         tokens_est_max=max(tokens),
         example=dg.MetadataValue.md(rows[0]["text"] if rows else "_(none)_"),
     )
-    table = pa.Table.from_pylist(rows, schema=TEXTS_SCHEMA)
+    table = pa.Table.from_pylist(rows, schema=arrow_schema("movie_texts"))
     return Parsed({"movie_texts": table}, quarantine={"movie_texts": undescribed})
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pyarrow as pa
 
 from assets.incremental import Step
 from assets.write_path import lake_step
@@ -13,6 +12,7 @@ from pipelines.resources import RawFilesResource
 from reelreason.download import RawDataError
 from reelreason.parse import ccpe, goemotions, inspired, movielens, movietweetings, redial
 from reelreason.parse.common import Parsed
+from schemas import empty_table
 
 STAGING = "staging"
 
@@ -47,7 +47,6 @@ def single_table_asset(
     description: str,
     parse: Callable[[duckdb.DuckDBPyConnection, Path, str], Parsed],
     optional: bool = False,
-    empty_schema: pa.Schema | None = None,
 ) -> dg.AssetsDefinition:
     @dg.asset(
         name=name,
@@ -62,7 +61,7 @@ def single_table_asset(
         path = raw_files.locate(rel_path) if optional else require(raw_files, rel_path)
         if path is None:
             step.context.log.warning(f"{rel_path} not supplied (optional): {name} is empty")
-            return Parsed({name: empty_schema.empty_table()}, notes={"file": "absent"})
+            return Parsed({name: empty_table(name)}, notes={"file": "absent"})
         step.context.log.info(f"parsing {path}")
         with duckdb.connect() as con:
             return parse(con, path, rel_path)
@@ -98,7 +97,6 @@ ml_links = single_table_asset(
     rel_path="movielens/ml-latest-small/links.csv",
     parse=movielens.parse_links,
     optional=True,
-    empty_schema=movielens.LINKS_SCHEMA,
     description="MovieLens links.csv (ml-latest-small): movieId -> IMDb id, TMDB id. MovieLens "
     "ids are stable across releases, so this resolves ML-1M films without a title search. "
     "Empty when the optional file is absent.",
@@ -202,7 +200,6 @@ redial_movies = single_table_asset(
     rel_path="redial/movies_with_mentions.csv",
     parse=redial.parse_movies_with_mentions,
     optional=True,
-    empty_schema=redial.MOVIES_WITH_MENTIONS_SCHEMA,
     description="ReDial's movies_with_mentions.csv (optional upstream file; empty when absent).",
 )
 

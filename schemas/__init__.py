@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from reelreason.parse.common import QUARANTINE_SCHEMA
 from schemas import movies, staging, users, warehouse
+from schemas.arrow import model_arrow_schema, type_mismatches
 
 TABLE_MODELS: dict[str, type[staging.Table]] = {
     "ml1m_movies": staging.Ml1mMovies,
@@ -88,6 +89,15 @@ def _model(name: str) -> type[staging.Table]:
     if model is None:
         raise SchemaViolation(f"table {name!r} has no pandera model in schemas/; add one")
     return model
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow schema of table `name`, from its pandera model (schemas/arrow.py)."""
+    return model_arrow_schema(_model(name))
+
+
+def empty_table(name: str) -> pa.Table:
+    return arrow_schema(name).empty_table()
 
 
 def _first_cases(failure_cases: pd.DataFrame, limit: int = 10) -> str:
@@ -177,6 +187,12 @@ def validate_rows(
     Duplicate keys never do.
     `file` labels the quarantine rows (the upstream file, or the table for derived ones)."""
     model = _model(name)
+    wrong_types = type_mismatches(arrow_schema(name), table.schema)
+    if wrong_types:  # the model decides the published type; a parser that drifts stops here
+        raise SchemaViolation(
+            f"Table {name} does not have its model's Arrow types; nothing was written: "
+            + "; ".join(wrong_types)
+        )
     df = to_pandas(table, model)
     key = key_columns(name)
     label = file or f"table:{name}"

@@ -7,6 +7,7 @@ from pandera.typing import Series
 from reelreason.genres import TMDB_GENRES
 from reelreason.resolve import CONFIDENCE
 from reelreason.texts import text_is_clean
+from schemas.arrow import arrow
 from schemas.staging import IMDB_ID, Int16, Int32, Int64, Table
 
 MOVIE_ID = r"^(tmdb:\d+|local:[0-9a-f]{16})$"
@@ -137,10 +138,13 @@ class MovieMergeReview(Table):
     tmdb_id: Series[Int64] = pa.Field(gt=0, description="TMDB id")
     title: Series[str] = pa.Field(nullable=True, description="title in `movies`")
     year: Series[Int16] = pa.Field(nullable=True, description="year in `movies`")
-    source_years: Series[object] = pa.Field(description="distinct years the sources give")
+    source_years: Series[object] = pa.Field(
+        description="distinct years the sources give", metadata=arrow("list<int16>")
+    )
     year_spread: Series[Int16] = pa.Field(gt=1, description="latest − earliest source year")
     references: Series[object] = pa.Field(
-        description="each reference as `source:source_id (year) match_method`"
+        description="each reference as `source:source_id (year) match_method`",
+        metadata=arrow("list<string>"),
     )
 
 

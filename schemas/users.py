@@ -5,6 +5,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from schemas.arrow import arrow
 from schemas.movies import MOVIE_ID
 from schemas.staging import Int16, Int32, Int64, Table
 
@@ -82,7 +83,9 @@ class _Vectors(Table):
     dim: Series[Int32] = pa.Field(gt=0, description="vector length")
     normalized: Series[bool] = pa.Field(description="vectors have unit length")
     vector: Series[object] = pa.Field(
-        nullable=True, description="FLOAT[] (`<table>_vectors` serves FLOAT[dim])"
+        nullable=True,
+        description="FLOAT[] (`<table>_vectors` serves FLOAT[dim])",
+        metadata=arrow("list<float32>"),
     )
 
     @pa.dataframe_check(error="every vector has `dim` values and unit length")
@@ -102,33 +105,46 @@ class _Vectors(Table):
         return _agrees_with_most(df, "dim") & _agrees_with_most(df, "model")
 
 
-class MovieEmbeddings(_Vectors):
+class _FilmKey(Table):
+    movie_id: Series[str] = pa.Field(
+        unique=True, str_matches=MOVIE_ID, description="the film (`movies`)"
+    )
+
+
+class _UserKey(Table):
+    user_id: Series[str] = pa.Field(unique=True, str_matches=USER_ID, description="the user")
+
+
+# The key is a base listed last, so its column comes first (pandera collects fields from the
+# most basic class up): the models' order is the published column order.
+class MovieEmbeddings(_Vectors, _FilmKey):
     """One normalised vector per film, embedding its `movie_texts` text through the
     content-addressed embedding cache. `_st`: sentence-transformers; `_openai`: an
     OpenAI-compatible endpoint (empty when none is configured)."""
 
-    movie_id: Series[str] = pa.Field(
-        unique=True, str_matches=MOVIE_ID, description="the film (`movies`)"
-    )
     text_sha256: Series[str] = pa.Field(
         str_matches=r"^[0-9a-f]{64}$", description="sha256 of the text embedded (`movie_texts`)"
     )
 
 
-class UserEmbeddings(_Vectors):
+class UserEmbeddings(_Vectors, _UserKey):
     """One taste vector per user: normalise(α·rating part + (1−α)·text part) when both
     exist, else the part that exists. `_st` / `_openai` as for the film vectors, in the same
     space, so a user compares directly with films."""
 
-    user_id: Series[str] = pa.Field(unique=True, str_matches=USER_ID, description="the user")
     vector: Series[object] = pa.Field(
-        description="final taste vector, FLOAT[] (`<table>_vectors` serves FLOAT[dim])"
+        description="final taste vector, FLOAT[] (`<table>_vectors` serves FLOAT[dim])",
+        metadata=arrow("list<float32>"),
     )
     rating_vector: Series[object] = pa.Field(
-        nullable=True, description="normalised mean of the liked films' vectors"
+        nullable=True,
+        description="normalised mean of the liked films' vectors",
+        metadata=arrow("list<float32>"),
     )
     text_vector: Series[object] = pa.Field(
-        nullable=True, description="the user's own words (`user_texts`), token-weighted"
+        nullable=True,
+        description="the user's own words (`user_texts`), token-weighted",
+        metadata=arrow("list<float32>"),
     )
     alpha: Series[float] = pa.Field(ge=0, le=1, description="weight of the rating part")
     n_liked: Series[Int32] = pa.Field(ge=0, description="likes with a film vector")
@@ -254,7 +270,9 @@ class KeyphraseEmbeddings(Table):
     position: Series[Int16] = pa.Field(ge=0, description="its position in `movie_keyphrases`")
     model: Series[str] = pa.Field(description="the embedding model that really ran")
     dim: Series[Int32] = pa.Field(gt=0, description="vector length")
-    vector: Series[object] = pa.Field(description="FLOAT[], unit length")
+    vector: Series[object] = pa.Field(
+        description="FLOAT[], unit length", metadata=arrow("list<float32>")
+    )
 
     _key = ("movie_id", "position")
 

@@ -120,7 +120,7 @@ def test_table_level_rules_and_too_many_bad_rows_stop_the_write():
     ok = pa.table({"user_id": pa.array([1], pa.int32()), "has_twitter_id": [True]})
     with pytest.raises(SchemaViolation, match="(?s)table-level rule.*column_in_schema"):
         validate_rows("movietweetings_users", ok.append_column("extra", pa.array([1])))
-    with pytest.raises(SchemaViolation, match="(?s)table-level rule.*dtype"):
+    with pytest.raises(SchemaViolation, match="Arrow types.*user_id: declared int32, got string"):
         validate_rows("movietweetings_users", ok.set_column(0, "user_id", pa.array(["1"])))
     bad = pa.table(
         {"user_id": pa.array(range(-20, 80), pa.int32()), "has_twitter_id": [True] * 100}
@@ -132,6 +132,31 @@ def test_table_level_rules_and_too_many_bad_rows_stop_the_write():
     small = bad.slice(15, 10)  # user ids -5..4: 6 bad of 10, but fewer than 10 rows
     assert validate_rows("movietweetings_users", small, max_fraction=0.01).quarantined == 6
     assert validate_rows("movietweetings_users", bad, max_fraction=0.5).table.num_rows == 79
+
+
+def test_the_model_is_the_one_declaration_of_a_tables_arrow_schema(sample_build):
+    schema = schemas.arrow_schema("ml1m_ratings")
+    assert schema.names == ["user_id", "movie_id", "rating", "rated_at_epoch", "rated_at"]
+    assert [str(t) for t in schema.types] == ["int32", "int32", "int8", "int64", "timestamp[us]"]
+    assert schema.field("rating").metadata[b"description"]  # descriptions travel with it
+    vectors = schemas.arrow_schema("user_embeddings_st")
+    assert vectors.names[0] == "user_id" and vectors.field("vector").type == pa.list_(pa.float32())
+    # A parser whose output drifts from the model is stopped before anything is written.
+    drifted = pa.table({"user_id": pa.array([1], pa.int64()), "has_twitter_id": [True]})
+    with pytest.raises(SchemaViolation, match="user_id: declared int32, got int64"):
+        validate_rows("movietweetings_users", drifted)
+    # Every table of a real build has its model's types and, where the model lists every
+    # column, its model's order.
+    shared, _ = sample_build
+    with shared.lake.session() as con:
+        for name in shared.lake.data_tables(con):
+            if name not in schemas.TABLE_MODELS:
+                continue
+            declared = schemas.arrow_schema(name)
+            published = con.execute(f"FROM lake.main.{name} LIMIT 0").to_arrow_table().schema
+            assert schemas.type_mismatches(declared, published) == [], name
+            if schemas.TABLE_MODELS[name].to_schema().strict:  # others add columns of their own
+                assert published.names == declared.names, name
 
 
 # --- the known classes ------------------------------------------------------------------------
