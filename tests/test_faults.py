@@ -240,9 +240,11 @@ def test_services_failing_30_percent_lose_nothing(builder, monkeypatch):
 @pytest.fixture(scope="module")
 def minilm():
     from pipelines.resources import SentenceTransformerResource
-    from pipelines.settings import MINILM
+    from pipelines.settings import MINILM, Settings
 
-    return SentenceTransformerResource(model_name=MINILM).backend()
+    model = Settings().feeding("sentence_model")
+    assert model["model_name"] == MINILM  # the offline model every sample build uses
+    return SentenceTransformerResource(**model).backend()
 
 
 def test_corrupted_embedding_cache_entries_are_recomputed(tmp_path, minilm):

@@ -10,6 +10,7 @@ import pytest
 
 from assets.incremental import REUSE_TAG, Step, resource_inputs
 from pipelines.resources import TmdbResource, WarehouseResource
+from pipelines.settings import Settings
 from reelreason.warehouse import Warehouse
 from tests.conftest import Builder, step_errors
 
@@ -197,7 +198,9 @@ def tiny(tmp_path, instance):
         defs = dg.Definitions(
             assets=[numbers, scaled, sneaky],
             resources={
-                "warehouse": WarehouseResource(root=str(tmp_path / "wh"), reuse=reuse),
+                "warehouse": WarehouseResource(
+                    root=str(tmp_path / "wh"), **{**Settings().feeding("warehouse"), "reuse": reuse}
+                ),
                 "scale": Factor(**factor),
             },
         )
@@ -250,7 +253,8 @@ def test_reading_an_undeclared_table_fails_the_step(tiny):
 
 
 def test_fingerprint_leaves_out_secret_values_and_operational_knobs():
-    inputs = resource_inputs(TmdbResource(api_key="s3cr3t", rate_limit=3.0, offline=True))
+    configured = {**Settings().feeding("tmdb"), "rate_limit": 3.0, "offline": True}
+    inputs = resource_inputs(TmdbResource(api_key="s3cr3t", **configured))
     assert inputs["api_key"] is True and "s3cr3t" not in str(inputs)
     assert "rate_limit" not in inputs and "max_concurrency" not in inputs
     assert inputs["offline"] is True and inputs["base_url"] is True  # set, wherever it points

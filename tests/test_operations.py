@@ -274,3 +274,42 @@ def test_every_setting_is_declared_once_and_documented_from_that_declaration():
             mentioned |= set(re.findall(r"REELREASON_[A-Z0-9_]*[A-Z0-9]", path.read_text()))
     undeclared = {m for m in mentioned if m not in declared and m not in outside}
     assert undeclared == set(), f"declare these in pipelines/settings.py: {sorted(undeclared)}"
+
+
+def test_resources_take_each_setting_from_its_one_declaration():
+    """A resource field a setting configures has no default or bounds of its own (they would
+    be a second declaration that could disagree), and the code location fills every such
+    field from the setting: a changed value reaches the resource without another edit."""
+    from dataclasses import fields, replace
+
+    from pipelines.definitions import build_definitions
+    from pipelines.settings import Settings
+
+    targets = [t for f in fields(Settings) for t in f.metadata["to"]]
+    assert len(targets) == len(set(targets))
+    settings = replace(Settings(), tmdb_rate_limit=3.5, alpha=0.25, st_batch_size=7)
+    resources = build_definitions(settings).resources
+    for target in targets:
+        key, name = target.split(".")
+        field = type(resources[key]).model_fields[name]
+        assert field.is_required(), f"{target} declares a default: remove it (settings owns it)"
+    assert resources["tmdb"].rate_limit == 3.5
+    assert resources["embedding_settings"].alpha == 0.25
+    assert resources["sentence_model"].batch_size == 7
+
+
+def test_credentials_are_read_when_used_not_when_the_code_location_loads(monkeypatch):
+    from assets.incremental import resource_inputs
+    from pipelines.definitions import build_definitions
+    from pipelines.settings import Settings
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    embeddings = build_definitions(Settings()).resources["openai_embeddings"]
+    assert embeddings.unavailable_reason().startswith("skipped: no OPENAI_API_KEY")
+    assert resource_inputs(embeddings)["api_key"] is False
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-exported-later")  # after the location loaded
+    assert embeddings.unavailable_reason() is None
+    assert resource_inputs(embeddings)["api_key"] is True  # its presence is a step input
+    # ... and its value is in neither the resource's configuration nor the fingerprint.
+    assert "sk-exported-later" not in str(embeddings.model_dump())
+    assert "sk-exported-later" not in str(resource_inputs(embeddings))
