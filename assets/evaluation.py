@@ -41,6 +41,8 @@ from reelreason.plots import markdown_image, metrics_chart, taste_map
 from schemas import arrow_schema
 
 GROUP = "evaluation"
+# What the emotion prototypes are made of (the texts encoded once, by goemotions_encoded).
+EMOTION_INPUTS = ["goemotions_texts", "goemotions_emotions", "goemotions_encoded"]
 BACKENDS = ("st", "openai")
 
 
@@ -91,9 +93,7 @@ def _load_space(con, name: str):
         "user_texts",
         "movies",
         "movie_xref",
-        "goemotions_texts",
-        "goemotions_emotions",
-        "goemotions_encoded",
+        *EMOTION_INPUTS,
         # after the user vectors: the held-out users' texts (their windows) are then cached,
         # never encoded by both steps at once
         *[f"user_embeddings_{b}" for b in BACKENDS],
@@ -176,6 +176,22 @@ class EvalInputs:
     phrase_rows: list[tuple]
 
 
+def goemotions_labelled(con) -> list[tuple]:
+    """(text, labels, split) of every GoEmotions comment, in a stable order."""
+    return con.execute(
+        "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
+    ).fetchall()
+
+
+def emotion_names(con) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT emotion FROM goemotions_emotions ORDER BY label_index"
+        ).fetchall()
+    ]
+
+
 def read_eval_inputs(con, data_tables: list[str]) -> EvalInputs:
     titles = defaultdict(list)
     for mid, t in con.execute(
@@ -188,15 +204,8 @@ def read_eval_inputs(con, data_tables: list[str]) -> EvalInputs:
         texts=dict(con.execute("SELECT user_id, text FROM user_texts").fetchall()),
         titles=titles,
         film_genres=dict(con.execute("SELECT movie_id, genres FROM movies").fetchall()),
-        go=con.execute(
-            "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
-        ).fetchall(),
-        emotions=[
-            r[0]
-            for r in con.execute(
-                "SELECT emotion FROM goemotions_emotions ORDER BY label_index"
-            ).fetchall()
-        ],
+        go=goemotions_labelled(con),
+        emotions=emotion_names(con),
         spaces={name: _load_space(con, name) for name in BACKENDS},
         phrase_rows=(
             con.execute(
@@ -377,9 +386,7 @@ def _summary_markdown(rows: list[dict]) -> str:
             kinds={"python", "pandera"},
             deps=[
                 *[f"movie_embeddings_{b}" for b in BACKENDS],
-                "goemotions_texts",
-                "goemotions_emotions",
-                "goemotions_encoded",
+                *EMOTION_INPUTS,
             ],
             description="A 28-value emotion profile per film and embedding space: "
             "cosine to each GoEmotions emotion prototype (the mean embedding of the "
@@ -391,9 +398,7 @@ def _summary_markdown(rows: list[dict]) -> str:
             kinds={"python", "pandera"},
             deps=[
                 *[f"user_embeddings_{b}" for b in BACKENDS],
-                "goemotions_texts",
-                "goemotions_emotions",
-                "goemotions_encoded",
+                *EMOTION_INPUTS,
             ],
             description="The same 28-value emotion profile for every user vector.",
         ),
@@ -409,15 +414,7 @@ def emotion_profiles(
     context = step.context
     cache = EmbeddingCache(step.warehouse.lake)
     with step.session() as con:
-        go = con.execute(
-            "SELECT text, labels, split FROM goemotions_texts ORDER BY comment_id"
-        ).fetchall()
-        emotions = [
-            r[0]
-            for r in con.execute(
-                "SELECT emotion FROM goemotions_emotions ORDER BY label_index"
-            ).fetchall()
-        ]
+        go, emotions = goemotions_labelled(con), emotion_names(con)
         vectors = {
             (kind, name): con.execute(
                 f"SELECT {kind}_id, model, dim, vector FROM {kind}_embeddings_{name} "

@@ -391,7 +391,22 @@ class CcpeSegments(Table):
 # --- GoEmotions --------------------------------------------------------------------------------
 
 
-class GoemotionsTexts(Table):
+class PerEmotionColumns(Table):
+    """A table with one column per GoEmotions emotion besides its declared ones (`_FIXED`):
+    the emotions come from the data (`emotions.txt`), so the model cannot list them."""
+
+    _FIXED: frozenset[str] = frozenset()
+
+    class Config:
+        strict = False
+
+    @pa.dataframe_check(error="one column per emotion: 28 of them")
+    @classmethod
+    def _emotion_columns(cls, df: pd.DataFrame) -> bool:  # table-level
+        return len([c for c in df.columns if c not in cls._FIXED]) == 28
+
+
+class GoemotionsTexts(PerEmotionColumns):
     """GoEmotions comments, one row per comment, plus one SMALLINT column per emotion (the 28
     of `goemotions_emotions`): 0/1 from the filtered splits, or the number of raters who
     chose it when only the raw CSVs are given (a label then needs 2 agreeing raters)."""
@@ -406,15 +421,7 @@ class GoemotionsTexts(Table):
     # ... and one SMALLINT column per emotion (0/1, or a vote count): checked below.
     _list_columns = ("labels",)
 
-    class Config:
-        strict = False
-
     _FIXED = frozenset({"comment_id", "text", "split", "labels", "n_raters"})
-
-    @pa.dataframe_check(error="one column per emotion: 28 of them")
-    @classmethod
-    def _emotion_columns(cls, df: pd.DataFrame) -> bool:  # table-level
-        return len([c for c in df.columns if c not in cls._FIXED]) == 28
 
     @pa.dataframe_check(error="emotion columns must be non-negative vote counts")
     @classmethod

@@ -7,7 +7,7 @@ from pandera.typing import Series
 
 from schemas.arrow import arrow
 from schemas.movies import MOVIE_ID
-from schemas.staging import Int16, Int32, Int64, Table
+from schemas.staging import Int16, Int32, Int64, PerEmotionColumns, Table
 
 USER_ID = r"^(movielens:\d+|movietweetings:\d+|redial:conv:.+|inspired:dialog:.+|ccpe:conv:.+)$"
 LIKE_SOURCES = ["movielens", "movietweetings", "redial", "inspired", "ccpe"]
@@ -188,21 +188,13 @@ class EvalResults(Table):
         return df["ci_low"].isna() | inside.fillna(False)
 
 
-class _EmotionProfile(Table):
+class _EmotionProfile(PerEmotionColumns):
     embedding: Series[str] = pa.Field(isin=["st", "openai"], description="embedding backend")
     model: Series[str] = pa.Field(description="the embedding model")
     top_emotions: Series[object] = pa.Field(description="the 3 closest emotions, closest first")
     _list_columns = ("top_emotions",)
 
-    class Config:
-        strict = False
-
     _FIXED = frozenset({"movie_id", "user_id", "embedding", "model", "top_emotions"})
-
-    @pa.dataframe_check(error="one column per emotion: 28 of them")
-    @classmethod
-    def _emotion_columns(cls, df: pd.DataFrame) -> bool:  # table-level
-        return len([c for c in df.columns if c not in cls._FIXED]) == 28
 
     @pa.dataframe_check(error="28 emotion cosines in [-1, 1]")
     @classmethod
