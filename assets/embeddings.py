@@ -18,12 +18,13 @@ from pipelines.resources import (
 )
 from reelreason.embeddings import EmbeddingCache, embed_long_texts, embed_texts, sha256_text
 from reelreason.parse.common import Parsed
-from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set, training_set
+from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set
 from reelreason.taste import film_vector_table, rating_parts, user_vector_table
 from reelreason.users import (
     ccpe_preference_spans,
     dialogue_likes,
     one_like_per_film,
+    polarity_training_set,
     rating_likes,
     read_preferences,
     user_texts,
@@ -87,7 +88,7 @@ def user_likes_tables(step: Step, sentence_model: SentenceTransformerResource) -
         ratings = rating_likes(con)
         dialogues = dialogue_likes(con)
         spans = ccpe_preference_spans(con)
-        train_texts, train_labels = training_set(con)
+        train_texts, train_labels = polarity_training_set(con)
     # Polarity of CCPE preferences: logistic regression on sentence embeddings.
     eval_texts, eval_labels = evaluation_set()
     embedded = embed_texts(

@@ -13,29 +13,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 
 if TYPE_CHECKING:  # sklearn costs ~1.3 s to import; only the step that trains pays it
     from sklearn.linear_model import LogisticRegression
 
 THRESHOLD = 0.5
-
-
-def training_set(con: duckdb.DuckDBPyConnection) -> tuple[list[str], np.ndarray]:
-    """GoEmotions texts with an unambiguous sentiment: 1 positive, 0 negative."""
-    rows = con.execute(
-        """
-        SELECT t.comment_id, any_value(t.text),
-               list_distinct(list(e.sentiment)) AS sentiments
-        FROM goemotions_texts t, unnest(t.labels) AS l(label)
-        JOIN goemotions_emotions e ON e.emotion = l.label
-        GROUP BY t.comment_id
-        HAVING len(sentiments) = 1 AND sentiments[1] IN ('positive', 'negative')
-        ORDER BY t.comment_id
-        """
-    ).fetchall()
-    return [r[1] for r in rows], np.array([1 if r[2][0] == "positive" else 0 for r in rows])
 
 
 def evaluation_set() -> tuple[list[str], np.ndarray]:

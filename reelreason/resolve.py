@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from reelreason.titles import title_key
-from reelreason.tmdb import Request, Response, find_imdb, search_movie
+from reelreason.tmdb_requests import Request, Response, find_imdb, search_movie
 
 # Confidence by method (title searches scale this by title similarity).
 CONFIDENCE = {

@@ -12,13 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import requests
 import urllib3
@@ -30,6 +27,14 @@ from reelreason.http_limits import (
     DeadlineExceeded,
     Limits,
     read_requests_body,
+)
+from reelreason.tmdb_requests import (  # noqa: F401 - the client's vocabulary, used from here
+    Request,
+    Response,
+    canonical_json,
+    find_imdb,
+    movie_details,
+    search_movie,
 )
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
@@ -45,44 +50,6 @@ class TmdbError(RuntimeError):
 
 class TmdbAuthError(TmdbError):
     """401: the credentials are wrong or missing. Retrying cannot help."""
-
-
-@dataclass(frozen=True)
-class Request:
-    path: str  # e.g. "/movie/862"
-    params: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def key(self) -> str:
-        """Cache key: path and sorted parameters, never credentials."""
-        return self.path + ("?" + urlencode(sorted(self.params)) if self.params else "")
-
-    @classmethod
-    def of(cls, path: str, **params) -> Request:
-        return cls(path, tuple(sorted((k, str(v)) for k, v in params.items() if v is not None)))
-
-
-@dataclass(frozen=True)
-class Response:
-    key: str
-    status: str  # ok | not_found
-    body: dict | None
-
-
-def movie_details(tmdb_id: int) -> Request:
-    return Request.of(f"/movie/{int(tmdb_id)}", append_to_response="credits,keywords")
-
-
-def find_imdb(imdb_id: str) -> Request:
-    if not re.fullmatch(r"tt\d{7,}", imdb_id):
-        raise ValueError(f"not an IMDb id: {imdb_id!r}")
-    return Request.of(f"/find/{imdb_id}", external_source="imdb_id")
-
-
-def search_movie(query: str, year: int | None = None) -> Request:
-    return Request.of(
-        "/search/movie", query=query.strip(), year=year, include_adult="false", page=1
-    )
 
 
 class _RedactSecrets(logging.Filter):
@@ -290,7 +257,3 @@ def _status_message(body: bytes) -> str:
         return f"{answer.get('status_code')}: {answer.get('status_message')}"
     except (ValueError, AttributeError):
         return body[:200].decode("utf-8", "replace")
-
-
-def canonical_json(body: Mapping | None) -> str | None:
-    return None if body is None else json.dumps(body, sort_keys=True, ensure_ascii=False)

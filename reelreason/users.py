@@ -22,6 +22,7 @@ film mentions already rendered to titles, one user per conversation.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 LIKES_SCHEMA = pa.schema(
@@ -223,3 +224,20 @@ def one_like_per_film(likes: pa.Table) -> pa.Table:
             .to_arrow_table()
             .cast(LIKES_SCHEMA)
         )
+
+
+def polarity_training_set(con: duckdb.DuckDBPyConnection) -> tuple[list[str], np.ndarray]:
+    """GoEmotions texts with an unambiguous sentiment, to train the CCPE polarity classifier
+    (reelreason/polarity.py): 1 positive, 0 negative."""
+    rows = con.execute(
+        """
+        SELECT t.comment_id, any_value(t.text),
+               list_distinct(list(e.sentiment)) AS sentiments
+        FROM goemotions_texts t, unnest(t.labels) AS l(label)
+        JOIN goemotions_emotions e ON e.emotion = l.label
+        GROUP BY t.comment_id
+        HAVING len(sentiments) = 1 AND sentiments[1] IN ('positive', 'negative')
+        ORDER BY t.comment_id
+        """
+    ).fetchall()
+    return [r[1] for r in rows], np.array([1 if r[2][0] == "positive" else 0 for r in rows])

@@ -1,7 +1,7 @@
 """Analyst docs: every table the warehouse serves, with its columns, and example SQL.
 
 Rendered from the pandera models in `schemas/` (published tables) and the DDL in
-`reelreason/warehouse.py` (the warehouse's own bookkeeping tables), never hand-copied, so
+`reelreason/lake/connection.py` (the warehouse's own bookkeeping tables), never hand-copied, so
 the docs cannot drift from what a build writes. `scripts/gen_analyst_docs.py` writes
 `warehouse/README.md` and the generated region of `README.md`; `tests/test_analyst_docs.py`
 checks both are current and runs every example against a sample build.
@@ -715,7 +715,7 @@ def render_warehouse_readme() -> str:
     out = [
         _FOLDER,
         "",
-        "<!-- Generated from schemas/ and reelreason/warehouse.py by "
+        "<!-- Generated from schemas/ and reelreason/lake/connection.py by "
         f"{GENERATOR}: edit those (or schemas/analyst_docs.py), then run "
         f"`{REGENERATE}`. -->",
         "",
@@ -748,7 +748,7 @@ def render_warehouse_readme() -> str:
         "## Warehouse bookkeeping",
         "",
         "Tables the warehouse keeps about itself (`INTERNAL_TABLES` in "
-        "`reelreason/warehouse.py`; columns and types from its DDL). They are readable like "
+        "`reelreason/lake/connection.py`; columns and types from its DDL). They are readable like "
         "any table, at any build.",
     ]
     for doc in internal:

@@ -41,7 +41,7 @@ def test_committed_docs_equal_what_the_generator_writes_now():
     stale = docs.stale_files(ROOT)
     assert not stale, (
         f"{[str(p.relative_to(ROOT)) for p in stale]} out of date with schemas/ or "
-        f"reelreason/warehouse.py: run `{docs.REGENERATE}`"
+        f"reelreason/lake/connection.py: run `{docs.REGENERATE}`"
     )
 
 

@@ -1,0 +1,1 @@
+"""The DuckLake lake in three parts: connection and commit, builds, maintenance."""
