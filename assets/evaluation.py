@@ -25,6 +25,8 @@ from reelreason.embeddings import (
 )
 from reelreason.evaluation import (
     bootstrap_ci,
+    concat_profiles,
+    emotion_profile_table,
     genre_rows,
     genre_separation,
     held_out_splits,
@@ -433,36 +435,16 @@ def emotion_profiles(
         text_vecs = np.stack([embedded.vectors[sha256_text(t)] for t, _ in train])
         protos = prototypes(text_vecs, [labels for _, labels in train], emotions)
         for kind in ("movie", "user"):
-            rows = vectors[(kind, name)]
-            if not rows.num_rows:
-                continue
-            # Column by column: ~80k users x 28 emotions never become Python floats.
-            dim = rows.column("dim")[0].as_py()
-            profile = (vector_matrix(rows.column("vector"), dim) @ protos.T).astype(np.float32)
-            top = np.argsort(-profile, axis=1)[:, :3]
-            tables[kind].append(
-                {
-                    f"{kind}_id": rows.column(f"{kind}_id"),
-                    "embedding": pa.array([name] * rows.num_rows, pa.string()),
-                    "model": rows.column("model"),
-                    **{e: pa.array(profile[:, j]) for j, e in enumerate(emotions)},
-                    "top_emotions": pa.array(
-                        [[emotions[i] for i in row] for row in top.tolist()],
-                        pa.list_(pa.string()),
-                    ),
-                }
-            )
-    out = []
-    for kind in ("movie", "user"):
-        schema = pa.schema(
-            [(f"{kind}_id", pa.string()), ("embedding", pa.string()), ("model", pa.string())]
-            + [(e, pa.float32()) for e in emotions]
-            + [("top_emotions", pa.list_(pa.string()))]
-        )
-        parts = [pa.table(columns).cast(schema) for columns in tables[kind]]
-        table = pa.concat_tables(parts) if parts else schema.empty_table()
-        out.append(Parsed({f"{kind}_emotions": table}))
-    return out
+            if vectors[(kind, name)].num_rows:
+                tables[kind].append(
+                    emotion_profile_table(
+                        vectors[(kind, name)], f"{kind}_id", name, protos, emotions
+                    )
+                )
+    return [
+        Parsed({f"{kind}_emotions": concat_profiles(tables[kind], f"{kind}_id", emotions)})
+        for kind in ("movie", "user")
+    ]
 
 
 evaluation_assets = [eval_results, emotion_profiles]

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pyarrow as pa
 
+import schemas
 from pipelines.resources import WarehouseResource
 from reelreason.parse.common import Parsed
 
@@ -26,9 +27,20 @@ def markdown_preview(table: pa.Table, rows: int = 5, width: int = 48) -> str:
     return "\n".join(lines)
 
 
-def column_schema(table: pa.Table) -> dg.TableSchema:
+def column_schema(name: str, table: pa.Table) -> dg.TableSchema:
+    """The table's columns and types, each with its description from the table's model (the
+    UI shows them on the asset page; columns a model leaves open have none)."""
+    declared = schemas.arrow_schema(name) if name in schemas.TABLE_MODELS else pa.schema([])
+    described = {
+        f.name: f.metadata[b"description"].decode()
+        for f in declared
+        if f.metadata and b"description" in f.metadata
+    }
     return dg.TableSchema(
-        columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in table.schema]
+        columns=[
+            dg.TableColumn(name=f.name, type=str(f.type), description=described.get(f.name))
+            for f in table.schema
+        ]
     )
 
 
@@ -85,7 +97,7 @@ def write_parsed(
             context.log.warning(f"quarantined by rule: {q['reason']}")
         metadata = {
             "dagster/row_count": write.row_count,
-            "dagster/column_schema": column_schema(screened.table),
+            "dagster/column_schema": column_schema(name, screened.table),
             "quarantined_rows": parse_quarantined + screened.quarantined,
             "quarantined_by_rules": screened.quarantined,
             "snapshot_id": write.snapshot_id,

@@ -228,3 +228,30 @@ def test_preferences_read_as_positive_become_likes_and_each_film_is_liked_once()
     )
     once = one_like_per_film(pa.concat_tables([likes, earlier]))
     assert once.num_rows == 1 and once.column("evidence")[0].as_py() == "said so first"
+
+
+def test_emotion_profiles_are_cosines_to_each_prototype_with_the_top_three():
+    import pyarrow as pa
+
+    from reelreason.evaluation import concat_profiles, emotion_profile_table
+
+    emotions = ["joy", "anger", "fear", "love"]
+    protos = np.eye(4, dtype=np.float32)  # emotion i = axis i
+    rows = pa.table(
+        {
+            "movie_id": ["m1", "m2"],
+            "model": ["mini", "mini"],
+            "dim": pa.array([4, 4], pa.int32()),
+            "vector": pa.array([[0.1, 0.7, 0.2, 0.0], [0.5, 0.0, 0.1, 0.8]], pa.list_(pa.float32())),
+        }
+    )
+    table = emotion_profile_table(rows, "movie_id", "st", protos, emotions)
+    assert table.column_names == ["movie_id", "embedding", "model", *emotions, "top_emotions"]
+    assert table.schema.field("joy").type == pa.float32()
+    assert table.column("anger").to_pylist() == pytest.approx([0.7, 0.0])
+    assert table.column("top_emotions").to_pylist() == [
+        ["anger", "fear", "joy"],
+        ["love", "joy", "fear"],
+    ]
+    empty = concat_profiles([], "user_id", emotions)
+    assert empty.num_rows == 0 and empty.column_names[0] == "user_id"

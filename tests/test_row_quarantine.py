@@ -146,8 +146,18 @@ def test_the_model_is_the_one_declaration_of_a_tables_arrow_schema(sample_build)
     with pytest.raises(SchemaViolation, match="user_id: declared int32, got int64"):
         validate_rows("movietweetings_users", drifted)
     # Every table of a real build has its model's types and, where the model lists every
-    # column, its model's order.
-    shared, _ = sample_build
+    # column, its model's order; its asset page shows each column's description.
+    shared, result = sample_build
+    metadata = {
+        e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    columns = {c.name: c for c in metadata["ml1m_ratings"]["dagster/column_schema"].schema.columns}
+    assert (
+        columns["rating"].description
+        == schemas.TABLE_MODELS["ml1m_ratings"].to_schema().columns["rating"].description
+    )
+    assert columns["rating"].type == "int8"
     with shared.lake.session() as con:
         for name in shared.lake.data_tables(con):
             if name not in schemas.TABLE_MODELS:
