@@ -308,7 +308,7 @@ def main() -> None:
         print(f"generating data at scale {args.scale} into {args.data}", file=sys.stderr)
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "make_fullscale.py"), str(args.data)]
+            [sys.executable, str(ROOT / "scripts" / "make_data.py"), str(args.data)]
             + ["--scale", str(args.scale)],
             check=True,
         )
