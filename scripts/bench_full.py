@@ -4,7 +4,7 @@ no changes and one with 1% of films changed upstream.
     make bench-full     (or: .venv/bin/python scripts/bench_full.py [--scale 1.0] [--st-cap N])
 
 What runs for real: every parser on native-format files of the real sizes
-(scripts/make_fullscale.py), resolution and enrichment against a TMDB server on 127.0.0.1,
+(scripts/make_data.py --scale full), resolution and enrichment against a TMDB server on 127.0.0.1,
 OpenAI-compatible embeddings from a server on 127.0.0.1, the warehouse writes, evaluation and
 publishing — stage by stage (Dagster asset groups), each stage on the in-process executor in
 a process forked from the driver (as the multiprocess executor runs steps in their own

@@ -4,8 +4,6 @@
     .venv/bin/python scripts/make_data.py --scale full OUT_DIR [--seed 1]
     .venv/bin/python scripts/make_data.py --scale 0.1 OUT_DIR [--seed 1]     # a fraction of it
 
-(`scripts/make_fullscale.py OUT_DIR [--scale 1.0] [--seed 1]` still works and is the same.)
-
 Every row is invented here: film titles are built from word lists, people from name lists,
 ratings, dialogues, comments and plots from templates and a seeded random generator. No row
 of an upstream file is copied. What is kept from upstream is the *format*, byte for byte as
@@ -55,6 +53,7 @@ from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
+
 from datagen import formats as fmt
 
 # --------------------------------------------------------------------------------------------
@@ -2235,7 +2234,7 @@ def make_tmdb_catalog(pool: Pool, out: Path, seed: int, report: list) -> None:
         # that a catalogue stays byte-identical to the ones written before make_data.py
         notes = (
             "Synthetic catalogue for tests.fakes.tmdb_server, written by "
-            "scripts/make_fullscale.py: every film, person, keyword, overview and id is "
+            "scripts/make_data.py: every film, person, keyword, overview and id is "
             "invented. Decoys (decoy=true) are namesakes of pool films with other years."
         )
         w.write('{"notes": ' + json.dumps(notes) + ',\n"movies": [\n')
@@ -2316,7 +2315,7 @@ def generate(out: Path, scale: float = 1.0, seed: int = 1) -> int:
     report.sort()
     # "generator": see the notes of the TMDB catalogue (kept byte-identical across versions)
     manifest = {
-        "generator": "scripts/make_fullscale.py", "seed": seed, "scale": scale,
+        "generator": "scripts/make_data.py", "seed": seed, "scale": scale,
         "synthetic": True, "films_in_pool": len(pool.films),
         "films_in_tmdb_catalog": sum(1 for f in pool.films if f.tmdb is not None),
         "files": {rel: {"records": n, "bytes": size} for rel, n, size in report},
