@@ -242,7 +242,9 @@ def test_emotion_profiles_are_cosines_to_each_prototype_with_the_top_three():
             "movie_id": ["m1", "m2"],
             "model": ["mini", "mini"],
             "dim": pa.array([4, 4], pa.int32()),
-            "vector": pa.array([[0.1, 0.7, 0.2, 0.0], [0.5, 0.0, 0.1, 0.8]], pa.list_(pa.float32())),
+            "vector": pa.array(
+                [[0.1, 0.7, 0.2, 0.0], [0.5, 0.0, 0.1, 0.8]], pa.list_(pa.float32())
+            ),
         }
     )
     table = emotion_profile_table(rows, "movie_id", "st", protos, emotions)
