@@ -17,7 +17,7 @@ from reelreason.parse.common import (
     Parsed,
     SourceFormatError,
     check_structure,
-    quarantine_row,
+    reject,
 )
 
 UTTERANCES_SCHEMA = pa.schema(
@@ -115,16 +115,14 @@ def parse(path: Path, label: str) -> Parsed:
             or not isinstance(conv.get("utterances"), list)
             or "conversationId" not in conv
         ):
-            quarantine.append(
-                quarantine_row(
-                    label,
-                    None,
-                    json.dumps(conv)[:4000],
-                    f"conversation #{position} lacks conversationId/utterances",
-                )
-            )
-            account.quarantined += max(
-                1, len(conv.get("utterances") or []) if isinstance(conv, dict) else 1
+            reject(
+                quarantine,
+                account,
+                None,
+                json.dumps(conv)[:4000],
+                f"conversation #{position} lacks conversationId/utterances",
+                # every utterance it held is lost with it (the account counts utterances)
+                lines=max(1, len(conv.get("utterances") or []) if isinstance(conv, dict) else 1),
             )
             continue
         conv_id = str(conv["conversationId"])
@@ -135,25 +133,20 @@ def parse(path: Path, label: str) -> Parsed:
                 or utt.get("speaker") not in SPEAKERS
                 or not isinstance(utt.get("index"), int)
             ):
-                quarantine.append(
-                    quarantine_row(
-                        label,
-                        None,
-                        json.dumps(utt)[:4000],
-                        f"utterance in {conv_id} lacks index/speaker/text",
-                    )
+                raw = json.dumps(utt)[:4000]
+                reject(
+                    quarantine,
+                    account,
+                    None,
+                    raw,
+                    f"utterance in {conv_id} lacks index/speaker/text",
                 )
-                account.quarantined += 1
                 continue
             segs = utt.get("segments") or []
             problem = _utterance_problem(utt["index"], text, segs)
             if problem:  # one odd utterance is quarantined, never fatal to the file
-                quarantine.append(
-                    quarantine_row(
-                        label, None, json.dumps(utt)[:4000], f"utterance in {conv_id}: {problem}"
-                    )
-                )
-                account.quarantined += 1
+                raw = json.dumps(utt)[:4000]
+                reject(quarantine, account, None, raw, f"utterance in {conv_id}: {problem}")
                 continue
             account.kept += 1
             utterances.append(

@@ -48,6 +48,18 @@ def empty_fields_sql(*columns: str, names: dict[str, str] | None = None) -> str:
     return f"CASE {whens} END"
 
 
+# MovieLens and MovieTweetings ratings share their layout (user, movie, rating, Unix time in
+# `ts`) and so these checks and output columns; only the movie id and the rating scale differ.
+RATING_EMPTY_FIELDS_SQL = empty_fields_sql(
+    "user_id", "movie_id", "rating", "ts", names={"ts": "timestamp"}
+)
+RATED_AT_COLUMNS_SQL = "ts AS rated_at_epoch, make_timestamp(ts * 1000000) AS rated_at"
+
+# Quoting as in RFC 4180 (CSV): a field may be wrapped in '"', and a '"' inside it is doubled.
+# Spread into `read_checked`/`read_delimited`: `**RFC4180_QUOTING`.
+RFC4180_QUOTING = {"quote": '"', "escape": '"'}
+
+
 # Above this share of unparseable lines a file is structurally broken, not slightly dirty.
 STRUCTURAL_FAILURE_FRACTION = 0.5
 
@@ -75,6 +87,19 @@ class Parsed:
     quarantine: dict[str, list[dict]] = field(default_factory=dict)  # table -> rows
     accounts: list[LineAccount] = field(default_factory=list)
     notes: dict[str, object] = field(default_factory=dict)  # handled quirks, for metadata
+
+    @classmethod
+    def one_table(
+        cls,
+        name: str,
+        table: pa.Table,
+        quarantine: list[dict],
+        accounts: list[LineAccount],
+        notes: dict[str, object] | None = None,
+    ) -> Parsed:
+        """The usual result: one table, its rejects filed under the same name (named once, so
+        the two cannot drift apart)."""
+        return cls({name: table}, {name: quarantine}, accounts, notes if notes is not None else {})
 
     def quarantine_table(self, table: str) -> pa.Table:
         return pa.Table.from_pylist(self.quarantine.get(table, []), schema=QUARANTINE_SCHEMA)
@@ -180,6 +205,26 @@ def quarantine_row(file: str, line: int | None, raw: str, reason: str) -> dict:
     return {"file": file, "line": line, "raw": raw[:4000], "reason": reason}
 
 
+def overlong_reason(length: int) -> str:
+    """Quarantine reason of a line over MAX_LINE_BYTES (its raw text is "": never read whole)."""
+    return f"line of {length:,} bytes exceeds the {MAX_LINE_BYTES:,}-byte limit"
+
+
+def reject(
+    quarantine: list[dict],
+    account: LineAccount,
+    line: int | None,
+    raw: str,
+    reason: str,
+    *,
+    lines: int = 1,
+) -> None:
+    """Quarantine a record read by hand (JSON parsers) and count the `lines` it stood for, so
+    the line account stays balanced."""
+    quarantine.append(quarantine_row(account.file, line, raw, reason))
+    account.quarantined += lines
+
+
 def read_delimited(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -243,12 +288,8 @@ def read_delimited(
         quarantine_row(label, int(line), raw or "", reason) for line, raw, reason in rejects
     ]
     quarantine += [
-        quarantine_row(
-            label,
-            line,  # physical line number, as DuckDB reports its rejects
-            "",
-            f"line of {length:,} bytes exceeds the {MAX_LINE_BYTES:,}-byte limit",
-        )
+        # physical line number, as DuckDB reports its rejects
+        quarantine_row(label, line, "", overlong_reason(length))
         for line, length in sorted(overlong.items())
     ]
     account = LineAccount(label, data_lines, blank, kept, len(quarantine))
@@ -351,6 +392,52 @@ def quarantine_where(
     account.quarantined += len(ordinals)
     quarantine.sort(key=lambda q: (q["file"], q["line"] or 0))
     return len(ordinals)
+
+
+def read_checked(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    label: str,
+    *,
+    columns: dict[str, str],
+    delim: str,
+    reason_sql: str | None,
+    header: bool = False,
+    encoding: str = "utf-8",
+    quote: str = "",
+    escape: str = "",
+    raw_encoding: str | None = None,
+) -> tuple[str, list[dict], LineAccount]:
+    """`read_delimited`, then `quarantine_where(reason_sql)` on what it kept: the way every
+    delimited file is parsed. One call, so the line numbering of rule-rejected rows always
+    uses the same file, header and label as the reader. `reason_sql` None: no row rules.
+
+    `raw_encoding` decodes the raw text of rule-rejected rows (default: `encoding`).
+    Returns (temp table name, quarantine rows, line account), as `read_delimited`.
+    """
+    table, quarantine, account = read_delimited(
+        con,
+        path,
+        columns=columns,
+        delim=delim,
+        header=header,
+        encoding=encoding,
+        quote=quote,
+        escape=escape,
+        file_label=label,
+    )
+    if reason_sql is not None:
+        quarantine_where(
+            con,
+            table,
+            reason_sql=reason_sql,
+            path=path,
+            account=account,
+            quarantine=quarantine,
+            header=header,
+            encoding=encoding if raw_encoding is None else raw_encoding,
+        )
+    return table, quarantine, account
 
 
 def detect_text_encoding(path: Path, declared: str) -> tuple[str, str | None]:

@@ -16,11 +16,11 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
+    RFC4180_QUOTING,
     Parsed,
     SourceFormatError,
     header_line,
-    quarantine_where,
-    read_delimited,
+    read_checked,
 )
 
 RAW_META_COLUMNS = (
@@ -79,21 +79,13 @@ def parse_splits(
     parts, quarantine, accounts = [], [], []
     n = len(emotions)
     for split, (path, label) in files.items():
-        tmp, q, account = read_delimited(
+        tmp, q, account = read_checked(
             con,
             path,
+            label,
             delim="\t",
-            quote='"',
-            escape='"',
-            file_label=label,
+            **RFC4180_QUOTING,
             columns={"text": "VARCHAR", "label_ids": "VARCHAR", "comment_id": "VARCHAR"},
-        )
-        quarantine_where(
-            con,
-            tmp,
-            path=path,
-            account=account,
-            quarantine=q,
             reason_sql=f"""CASE WHEN comment_id IS NULL THEN 'missing comment id'
                 WHEN label_ids IS NULL OR NOT regexp_full_match(label_ids, '[0-9]+(,[0-9]+)*')
                     THEN 'labels ' || coalesce(label_ids, '') || ' are not comma-separated ids'
@@ -123,11 +115,8 @@ def parse_splits(
             FROM goemotions_split_rows"""
     ).to_arrow_table()
     con.unregister("goemotions_split_rows")
-    return Parsed(
-        {"goemotions_texts": texts},
-        {"goemotions_texts": quarantine},
-        accounts,
-        {"label_source": "filtered splits"},
+    return Parsed.one_table(
+        "goemotions_texts", texts, quarantine, accounts, {"label_source": "filtered splits"}
     )
 
 
@@ -158,24 +147,15 @@ def parse_raw(
     types.update({e: "SMALLINT" for e in header_emotions})
     parts, quarantine, accounts = [], [], []
     for path, label in files:
-        tmp, q, account = read_delimited(
+        checks = " OR ".join(f"{e} NOT IN (0, 1)" for e in header_emotions)
+        tmp, q, account = read_checked(
             con,
             path,
+            label,
             delim=",",
             header=True,
-            quote='"',
-            escape='"',
-            file_label=label,
+            **RFC4180_QUOTING,
             columns=types,
-        )
-        checks = " OR ".join(f"{e} NOT IN (0, 1)" for e in header_emotions)
-        quarantine_where(
-            con,
-            tmp,
-            path=path,
-            account=account,
-            quarantine=q,
-            header=True,
             reason_sql=f"""CASE WHEN id IS NULL THEN 'missing comment id'
                                 WHEN {checks} THEN 'emotion value not 0/1' END""",
         )
@@ -192,11 +172,8 @@ def parse_raw(
         quarantine += q
         accounts.append(account)
     ratings = pa.concat_tables(parts)
-    return Parsed(
-        {"goemotions_ratings": ratings},
-        {"goemotions_ratings": quarantine},
-        accounts,
-        {"emotions": header_emotions},
+    return Parsed.one_table(
+        "goemotions_ratings", ratings, quarantine, accounts, {"emotions": header_emotions}
     )
 
 

@@ -23,8 +23,7 @@ from reelreason.parse.common import (
     Parsed,
     SourceFormatError,
     header_line,
-    quarantine_where,
-    read_delimited,
+    read_checked,
 )
 from reelreason.titles import split_year
 
@@ -168,21 +167,13 @@ def parse_dialogs(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, s
     malformed_rows = blank_keys = 0
     for split, (path, label) in files.items():
         check_header(path, DIALOG_COLUMNS, label)
-        tmp, q, account = read_delimited(
+        tmp, q, account = read_checked(
             con,
             path,
+            label,
             delim="\t",
             header=True,
-            file_label=label,
             columns={c: "VARCHAR" for c in DIALOG_COLUMNS},
-        )
-        quarantine_where(
-            con,
-            tmp,
-            path=path,
-            account=account,
-            quarantine=q,
-            header=True,
             reason_sql="""CASE WHEN dialog_id IS NULL THEN 'missing dialog_id'
                 WHEN TRY_CAST(utt_id AS INTEGER) IS NULL THEN 'utt_id ' || coalesce(utt_id, '') || ' is not a number'
                 WHEN speaker NOT IN ('RECOMMENDER', 'SEEKER') OR speaker IS NULL
@@ -301,14 +292,6 @@ def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str)
             f"{label}: header {header[:8]} has no 'title' column; is this INSPIRED's movie_database.tsv?"
         )
     names = [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
-    tmp, quarantine, account = read_delimited(
-        con,
-        path,
-        delim="\t",
-        header=True,
-        file_label=label,
-        columns={n: "VARCHAR" for n in names},
-    )
     # A number that does not fit its 32-bit column (an 11-digit runtime) quarantines its row
     # with the line, instead of failing the whole file when the table is typed.
     digits = """regexp_extract(replace(coalesce("{n}", ''), ',', ''), '\\d+')"""
@@ -319,16 +302,15 @@ def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str)
         for n in names
         if _KNOWN_TYPES.get(n) == "int" and n != "year"
     ]
-    if too_big:
-        quarantine_where(
-            con,
-            tmp,
-            reason_sql=f"coalesce({', '.join(too_big)})",
-            path=path,
-            account=account,
-            quarantine=quarantine,
-            header=True,
-        )
+    tmp, quarantine, account = read_checked(
+        con,
+        path,
+        label,
+        delim="\t",
+        header=True,
+        columns={n: "VARCHAR" for n in names},
+        reason_sql=f"coalesce({', '.join(too_big)})" if too_big else None,
+    )
     cur = con.execute(f"SELECT * FROM {tmp} ORDER BY rowid")
     rows = []
     for values in cur.fetchall():
@@ -361,6 +343,4 @@ def parse_movie_database(con: duckdb.DuckDBPyConnection, path: Path, label: str)
         )
         fields.append((n, t))
     table = pa.Table.from_pylist(rows, schema=pa.schema(fields))
-    return Parsed(
-        {"inspired_movies": table}, {"inspired_movies": quarantine}, [account], {"columns": names}
-    )
+    return Parsed.one_table("inspired_movies", table, quarantine, [account], {"columns": names})

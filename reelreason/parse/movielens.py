@@ -8,12 +8,14 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
+    RATED_AT_COLUMNS_SQL,
+    RATING_EMPTY_FIELDS_SQL,
     RATING_TIME_PROBLEM_SQL,
+    RFC4180_QUOTING,
     Parsed,
     detect_text_encoding,
     empty_fields_sql,
-    quarantine_where,
-    read_delimited,
+    read_checked,
 )
 from reelreason.titles import parse_movielens_title
 
@@ -54,21 +56,13 @@ MOVIES_SCHEMA = pa.schema(
 def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     encoding, note = detect_text_encoding(path, "latin-1")
     genres = ", ".join("'" + g.replace("'", "''") + "'" for g in ML_GENRES)
-    tmp, quarantine, account = read_delimited(
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim="::",
         encoding=encoding,
-        file_label=label,
         columns={"movie_id": "INTEGER", "title_raw": "VARCHAR", "genres_raw": "VARCHAR"},
-    )
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
-        encoding=encoding,
         reason_sql=f"""CASE WHEN movie_id IS NULL THEN 'empty movie_id'
                            WHEN movie_id <= 0 THEN 'movie_id must be positive'
                            WHEN title_raw IS NULL OR trim(title_raw) = '' THEN 'empty title'
@@ -98,51 +92,43 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
     notes = {"encoding": encoding}
     if note:
         notes["encoding_note"] = note
-    return Parsed(
-        {"ml1m_movies": pa.Table.from_pylist(rows, schema=MOVIES_SCHEMA)},
-        {"ml1m_movies": quarantine},
-        [account],
-        notes,
-    )
+    table = pa.Table.from_pylist(rows, schema=MOVIES_SCHEMA)
+    return Parsed.one_table("ml1m_movies", table, quarantine, [account], notes)
 
 
-_RATING_FIELDS = empty_fields_sql("user_id", "movie_id", "rating", "ts", names={"ts": "timestamp"})
+# ratings.dat and users.dat are read as latin-1, but the raw text of their rule-rejected rows
+# has always been decoded as UTF-8 (movies.dat uses its detected encoding for both); kept as is.
+_DAT_RAW_ENCODING = "utf-8"
 
 
 def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
-    tmp, quarantine, account = read_delimited(
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim="::",
         encoding="latin-1",
-        file_label=label,
+        raw_encoding=_DAT_RAW_ENCODING,
         columns={"user_id": "INTEGER", "movie_id": "INTEGER", "rating": "TINYINT", "ts": "BIGINT"},
-    )
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
-        reason_sql=f"""coalesce({_RATING_FIELDS},
+        reason_sql=f"""coalesce({RATING_EMPTY_FIELDS_SQL},
             CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5' END,
             {RATING_TIME_PROBLEM_SQL})""",
     )
     table = con.execute(
-        f"""SELECT user_id, movie_id, rating, ts AS rated_at_epoch,
-                   make_timestamp(ts * 1000000) AS rated_at
-            FROM {tmp} ORDER BY rowid"""
+        f"SELECT user_id, movie_id, rating, {RATED_AT_COLUMNS_SQL} FROM {tmp} ORDER BY rowid"
     ).to_arrow_table()
-    return Parsed({"ml1m_ratings": table}, {"ml1m_ratings": quarantine}, [account])
+    return Parsed.one_table("ml1m_ratings", table, quarantine, [account])
 
 
 def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
-    tmp, quarantine, account = read_delimited(
+    ages = ", ".join(map(str, ML_AGE_CODES))
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim="::",
         encoding="latin-1",
-        file_label=label,
+        raw_encoding=_DAT_RAW_ENCODING,
         columns={
             "user_id": "INTEGER",
             "gender": "VARCHAR",
@@ -150,14 +136,6 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
             "occupation_code": "TINYINT",
             "zip": "VARCHAR",
         },
-    )
-    ages = ", ".join(map(str, ML_AGE_CODES))
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
         reason_sql=f"""coalesce({empty_fields_sql("user_id", "gender", "age_code", "occupation_code")},
             CASE WHEN gender NOT IN ('M', 'F') THEN 'gender ' || gender || ' not M/F'
                  WHEN age_code NOT IN ({ages}) THEN 'unknown age code ' || age_code
@@ -167,7 +145,7 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
     table = con.execute(
         f"SELECT user_id, gender, age_code, occupation_code, zip FROM {tmp} ORDER BY rowid"
     ).to_arrow_table()
-    return Parsed({"ml1m_users": table}, {"ml1m_users": quarantine}, [account])
+    return Parsed.one_table("ml1m_users", table, quarantine, [account])
 
 
 LINKS_SCHEMA = pa.schema(
@@ -177,23 +155,14 @@ LINKS_SCHEMA = pa.schema(
 
 def parse_links(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     """`links.csv` of a current MovieLens release: movieId -> imdbId (digits), tmdbId."""
-    tmp, quarantine, account = read_delimited(
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim=",",
         header=True,
-        quote='"',
-        escape='"',
-        file_label=label,
+        **RFC4180_QUOTING,
         columns={"movieId": "INTEGER", "imdbId": "VARCHAR", "tmdbId": "BIGINT"},
-    )
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
-        header=True,
         reason_sql="""CASE WHEN movieId IS NULL OR movieId <= 0 THEN 'movieId must be positive'
             WHEN imdbId IS NOT NULL AND NOT regexp_full_match(imdbId, '[0-9]{1,10}')
                 THEN 'imdbId ' || imdbId || ' is not numeric'
@@ -207,4 +176,4 @@ def parse_links(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
                    CASE WHEN tmdbId > 0 THEN tmdbId END AS tmdb_id
             FROM {tmp} ORDER BY rowid"""
     ).to_arrow_table()
-    return Parsed({"ml_links": table.cast(LINKS_SCHEMA)}, {"ml_links": quarantine}, [account])
+    return Parsed.one_table("ml_links", table.cast(LINKS_SCHEMA), quarantine, [account])

@@ -13,11 +13,11 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
+    RATED_AT_COLUMNS_SQL,
+    RATING_EMPTY_FIELDS_SQL,
     RATING_TIME_PROBLEM_SQL,
     Parsed,
-    empty_fields_sql,
-    quarantine_where,
-    read_delimited,
+    read_checked,
 )
 from reelreason.titles import split_year
 
@@ -38,20 +38,13 @@ MOVIES_SCHEMA = pa.schema(
 
 
 def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
-    tmp, quarantine, account = read_delimited(
+    id_problem = _ID_PROBLEM_SQL.format(col="movie_id")
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim="::",
-        file_label=label,
         columns={"movie_id": "VARCHAR", "title_raw": "VARCHAR", "genres_raw": "VARCHAR"},
-    )
-    id_problem = _ID_PROBLEM_SQL.format(col="movie_id")
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
         reason_sql=f"""coalesce({id_problem},
             CASE WHEN title_raw IS NULL THEN 'empty title'
                  WHEN rowid > min(rowid) OVER (PARTITION BY TRY_CAST(movie_id AS BIGINT))
@@ -74,59 +67,43 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
                 "genres": [g for g in (genres_raw or "").split("|") if g],
             }
         )
-    return Parsed(
-        {"movietweetings_movies": pa.Table.from_pylist(rows, schema=MOVIES_SCHEMA)},
-        {"movietweetings_movies": quarantine},
+    return Parsed.one_table(
+        "movietweetings_movies",
+        pa.Table.from_pylist(rows, schema=MOVIES_SCHEMA),
+        quarantine,
         [account],
         {"empty_genre_rows": sum(1 for r in rows if not r["genres"])},
     )
 
 
 def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
-    tmp, quarantine, account = read_delimited(
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim="::",
-        file_label=label,
         columns={"user_id": "INTEGER", "movie_id": "VARCHAR", "rating": "TINYINT", "ts": "BIGINT"},
-    )
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
         reason_sql=f"""coalesce(
-            {empty_fields_sql("user_id", "movie_id", "rating", "ts", names={"ts": "timestamp"})},
+            {RATING_EMPTY_FIELDS_SQL},
             {_ID_PROBLEM_SQL.format(col="movie_id")},
             CASE WHEN rating NOT BETWEEN 0 AND 10 THEN 'rating ' || rating || ' outside 0..10' END,
             {RATING_TIME_PROBLEM_SQL})""",
     )
     table = con.execute(
         f"""SELECT user_id, {IMDB_ID_SQL.format(col="movie_id")} AS imdb_id, rating,
-                   CAST(rating / 2.0 AS DOUBLE) AS rating_5, ts AS rated_at_epoch,
-                   make_timestamp(ts * 1000000) AS rated_at
+                   CAST(rating / 2.0 AS DOUBLE) AS rating_5, {RATED_AT_COLUMNS_SQL}
             FROM {tmp} ORDER BY rowid"""
     ).to_arrow_table()
-    return Parsed(
-        {"movietweetings_ratings": table}, {"movietweetings_ratings": quarantine}, [account]
-    )
+    return Parsed.one_table("movietweetings_ratings", table, quarantine, [account])
 
 
 def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
-    tmp, quarantine, account = read_delimited(
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim="::",
-        file_label=label,
         columns={"user_id": "INTEGER", "twitter_id": "VARCHAR"},
-    )
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
         reason_sql="CASE WHEN user_id IS NULL THEN 'empty user_id' "
         "WHEN user_id <= 0 THEN 'user_id must be positive' END",
     )
@@ -138,4 +115,4 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
     # Quarantine keeps raw lines; blank out the id there too.
     for q in quarantine:
         q["raw"] = q["raw"].split("::")[0] + "::<twitter id removed>"
-    return Parsed({"movietweetings_users": table}, {"movietweetings_users": quarantine}, [account])
+    return Parsed.one_table("movietweetings_users", table, quarantine, [account])

@@ -17,15 +17,15 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
-    MAX_LINE_BYTES,
+    RFC4180_QUOTING,
     LineAccount,
     Parsed,
     bounded_lines,
     check_structure,
     count_lines,
-    quarantine_row,
-    quarantine_where,
-    read_delimited,
+    overlong_reason,
+    read_checked,
+    reject,
 )
 from reelreason.titles import clean_mention_name
 
@@ -141,15 +141,7 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
         with open(path, "rb") as f:
             for line_no, raw, length in bounded_lines(f):
                 if raw is None:
-                    quarantine.append(
-                        quarantine_row(
-                            label,
-                            line_no,
-                            "",
-                            f"line of {length:,} bytes exceeds the {MAX_LINE_BYTES:,}-byte limit",
-                        )
-                    )
-                    account.quarantined += 1
+                    reject(quarantine, account, line_no, "", overlong_reason(length))
                     continue
                 if not raw.strip():
                     continue
@@ -158,40 +150,24 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
                     text = raw.decode("utf-8")
                     conv = _conversation(json.loads(text))
                 except RecursionError:
-                    quarantine.append(
-                        quarantine_row(label, line_no, text[:200], "JSON nested too deeply to read")
+                    reject(
+                        quarantine, account, line_no, text[:200], "JSON nested too deeply to read"
                     )
-                    account.quarantined += 1
                     continue
                 except UnicodeDecodeError as exc:
-                    quarantine.append(
-                        quarantine_row(
-                            label, line_no, raw.decode("utf-8", "replace"), f"invalid UTF-8: {exc}"
-                        )
-                    )
-                    account.quarantined += 1
+                    lossy = raw.decode("utf-8", "replace")
+                    reject(quarantine, account, line_no, lossy, f"invalid UTF-8: {exc}")
                     continue
                 except json.JSONDecodeError as exc:
-                    quarantine.append(
-                        quarantine_row(label, line_no, text, f"malformed JSON: {exc}")
-                    )
-                    account.quarantined += 1
+                    reject(quarantine, account, line_no, text, f"malformed JSON: {exc}")
                     continue
                 except _BadConversation as exc:
-                    quarantine.append(quarantine_row(label, line_no, text, str(exc)))
-                    account.quarantined += 1
+                    reject(quarantine, account, line_no, text, str(exc))
                     continue
                 conv_id = str(conv["conversationId"])
                 if conv_id in first_seen:  # the first copy is kept, every later one quarantined
-                    quarantine.append(
-                        quarantine_row(
-                            label,
-                            line_no,
-                            text,
-                            f"duplicate conversation id {conv_id} (first at {first_seen[conv_id]})",
-                        )
-                    )
-                    account.quarantined += 1
+                    reason = f"duplicate conversation id {conv_id} (first at {first_seen[conv_id]})"
+                    reject(quarantine, account, line_no, text, reason)
                     continue
                 first_seen[conv_id] = f"{label}:{line_no}"
                 account.kept += 1
@@ -275,23 +251,14 @@ def parse_conversations(files: dict[str, tuple[Path, str]]) -> Parsed:
 
 
 def parse_movies_with_mentions(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
-    tmp, quarantine, account = read_delimited(
+    tmp, quarantine, account = read_checked(
         con,
         path,
+        label,
         delim=",",
         header=True,
-        quote='"',
-        escape='"',
-        file_label=label,
+        **RFC4180_QUOTING,
         columns={"movieId": "VARCHAR", "movieName": "VARCHAR", "nbMentions": "INTEGER"},
-    )
-    quarantine_where(
-        con,
-        tmp,
-        path=path,
-        account=account,
-        quarantine=quarantine,
-        header=True,
         reason_sql="CASE WHEN movieId IS NULL OR NOT regexp_full_match(movieId, '[0-9]+') "
         "THEN 'movieId is not numeric' END",
     )
@@ -309,8 +276,5 @@ def parse_movies_with_mentions(con: duckdb.DuckDBPyConnection, path: Path, label
                 "n_mentions": n,
             }
         )
-    return Parsed(
-        {"redial_movies": pa.Table.from_pylist(rows, schema=MOVIES_WITH_MENTIONS_SCHEMA)},
-        {"redial_movies": quarantine},
-        [account],
-    )
+    table = pa.Table.from_pylist(rows, schema=MOVIES_WITH_MENTIONS_SCHEMA)
+    return Parsed.one_table("redial_movies", table, quarantine, [account])
