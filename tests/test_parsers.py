@@ -139,6 +139,19 @@ def test_movietweetings_ids_padded_and_empty_genres(con, tmp_path):
     assert rows[3]["title"] == "Fantômas - À l'ombre de la guillotine"
 
 
+def test_a_rejected_latin1_row_is_quarantined_as_it_reads(con, tmp_path):
+    """The raw text of a quarantined MovieLens row is decoded as latin-1, like the file:
+    a reviewer sees `Montréal`, not `Montr\ufffdal`."""
+    path = write(
+        tmp_path / "users.dat",
+        "1::F::1::10::48067\n2::X::56::16::Montréal\n".encode("latin-1"),
+    )
+    parsed = movielens.parse_users(con, path, "users.dat")
+    (q,) = parsed.quarantine["ml1m_users"]
+    assert q["line"] == 2 and q["raw"] == "2::X::56::16::Montréal"
+    assert parsed.tables["ml1m_users"].num_rows == 1
+
+
 def test_movietweetings_latin1_bytes_in_utf8_file_are_quarantined(con, tmp_path):
     path = write(
         tmp_path / "movies.dat",

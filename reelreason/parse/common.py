@@ -406,14 +406,12 @@ def read_checked(
     encoding: str = "utf-8",
     quote: str = "",
     escape: str = "",
-    raw_encoding: str | None = None,
 ) -> tuple[str, list[dict], LineAccount]:
     """`read_delimited`, then `quarantine_where(reason_sql)` on what it kept: the way every
     delimited file is parsed. One call, so the line numbering of rule-rejected rows always
     uses the same file, header and label as the reader. `reason_sql` None: no row rules.
 
-    `raw_encoding` decodes the raw text of rule-rejected rows (default: `encoding`).
-    Returns (temp table name, quarantine rows, line account), as `read_delimited`.
+    A rule-rejected row's raw text is decoded with the file's own encoding. Returns (temp table name, quarantine rows, line account), as `read_delimited`.
     """
     table, quarantine, account = read_delimited(
         con,
@@ -435,7 +433,7 @@ def read_checked(
             account=account,
             quarantine=quarantine,
             header=header,
-            encoding=encoding if raw_encoding is None else raw_encoding,
+            encoding=encoding,
         )
     return table, quarantine, account
 

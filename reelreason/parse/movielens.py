@@ -96,11 +96,6 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
     return Parsed.one_table("ml1m_movies", table, quarantine, [account], notes)
 
 
-# ratings.dat and users.dat are read as latin-1, but the raw text of their rule-rejected rows
-# has always been decoded as UTF-8 (movies.dat uses its detected encoding for both); kept as is.
-_DAT_RAW_ENCODING = "utf-8"
-
-
 def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_checked(
         con,
@@ -108,7 +103,6 @@ def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Par
         label,
         delim="::",
         encoding="latin-1",
-        raw_encoding=_DAT_RAW_ENCODING,
         columns={"user_id": "INTEGER", "movie_id": "INTEGER", "rating": "TINYINT", "ts": "BIGINT"},
         reason_sql=f"""coalesce({RATING_EMPTY_FIELDS_SQL},
             CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5' END,
@@ -128,7 +122,6 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
         label,
         delim="::",
         encoding="latin-1",
-        raw_encoding=_DAT_RAW_ENCODING,
         columns={
             "user_id": "INTEGER",
             "gender": "VARCHAR",
