@@ -37,17 +37,15 @@ def cmd_build(args) -> int:
 
     from pipelines.definitions import build_definitions
     from pipelines.settings import Settings
-    from reelreason.warehouse import WarehouseError, build_lock
+    from reelreason.warehouse import build_lock
 
     settings = Settings.from_env()
     defs = build_definitions(settings)
-    job = defs.resolve_implicit_global_asset_job_def()
-    graph = defs.resolve_asset_graph()
     selection = (
         dg.AssetSelection.from_string(args.selection) if args.selection else dg.AssetSelection.all()
     )
     # Multi-table assets (ReDial, CCPE, ...) parse once: selecting one table selects its siblings.
-    keys = selection.required_multi_asset_neighbors().resolve(graph)
+    keys = selection.required_multi_asset_neighbors().resolve(defs.resolve_asset_graph())
     if not keys:
         print(f"selection {args.selection!r} matches no asset", file=sys.stderr)
         return 2
@@ -57,32 +55,52 @@ def cmd_build(args) -> int:
         file=sys.stderr,
     )
     start = time.monotonic()
-    run_config = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
     tags = {"reelreason/profile": settings.profile, "reelreason/trigger": "cli"}
     if args.recompute:  # every step runs, even where its inputs are unchanged
         tags["reelreason/reuse"] = "off"
     with build_lock(settings.warehouse):
-        instance = dg.DagsterInstance.get()
-        if settings.executor == "multiprocess":
-            # Steps run in their own processes, which rebuild the job from this module.
-            from pipelines import definitions
-
-            result = dg.execute_job(
-                dg.reconstructable(definitions.all_assets_job),
-                instance=instance,
-                asset_selection=list(keys),
-                run_config=run_config,
-                tags=tags,
-            )
-        else:
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=list(keys),
-                raise_on_error=False,
-                run_config=run_config,
-                tags=tags,
-            )
+        result = _execute(defs, settings, list(keys), args.log_level, tags)
     elapsed = time.monotonic() - start
+    _print_assets(result)
+    _print_failed_checks(result)
+    if not result.success:
+        _print_failures(result)
+        outcome = _what_readers_see(settings, result.run_id)
+        print(
+            f"build failed after {elapsed:.1f}s (run {result.run_id}); {outcome}", file=sys.stderr
+        )
+        return 1
+    print(f"build {result.run_id} finished in {elapsed:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _execute(defs, settings, keys: list, log_level: str, tags: dict):
+    import dagster as dg
+
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    instance = dg.DagsterInstance.get()
+    if settings.executor == "multiprocess":
+        # Steps run in their own processes, which rebuild the job from this module.
+        from pipelines import definitions
+
+        return dg.execute_job(
+            dg.reconstructable(definitions.all_assets_job),
+            instance=instance,
+            asset_selection=keys,
+            run_config=run_config,
+            tags=tags,
+        )
+    return defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance,
+        asset_selection=keys,
+        raise_on_error=False,
+        run_config=run_config,
+        tags=tags,
+    )
+
+
+def _print_assets(result) -> None:
+    """One line per materialized asset: rows, quarantined rows, computed or reused."""
     rows = []
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
@@ -97,19 +115,23 @@ def cmd_build(args) -> int:
                 "reused" if reused and reused.value else "",
             )
         )
-    if rows:
-        width = max(len(r[0]) for r in rows)
-        print(f"{'asset':<{width}}  {'rows':>10}  {'quarantined':>11}  computed")
-        for name, count, q, reused in rows:
-            count_s = f"{count:,}" if isinstance(count, int) else ""
-            print(f"{name:<{width}}  {count_s:>10}  {q!s:>11}  {reused or 'yes'}")
-        n_reused = sum(1 for r in rows if r[3])
-        if n_reused:
-            print(
-                f"{n_reused} of {len(rows)} assets reused: their inputs were unchanged "
-                "(`reelreason build --recompute` runs everything)",
-                file=sys.stderr,
-            )
+    if not rows:
+        return
+    width = max(len(r[0]) for r in rows)
+    print(f"{'asset':<{width}}  {'rows':>10}  {'quarantined':>11}  computed")
+    for name, count, q, reused in rows:
+        count_s = f"{count:,}" if isinstance(count, int) else ""
+        print(f"{name:<{width}}  {count_s:>10}  {q!s:>11}  {reused or 'yes'}")
+    n_reused = sum(1 for r in rows if r[3])
+    if n_reused:
+        print(
+            f"{n_reused} of {len(rows)} assets reused: their inputs were unchanged "
+            "(`reelreason build --recompute` runs everything)",
+            file=sys.stderr,
+        )
+
+
+def _print_failed_checks(result) -> None:
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
@@ -119,40 +141,35 @@ def cmd_build(args) -> int:
                     f"{ev.severity.value}: {ev.description}",
                     file=sys.stderr,
                 )
-    if not result.success:
-        for event in result.all_events:
-            if event.is_failure and event.step_key:
-                err = getattr(event.event_specific_data, "error", None)
-                while (
-                    err is not None and err.cause is not None
-                ):  # the user's error, not Dagster's wrapper
-                    err = err.cause
-                msg = err.message.strip() if err else event.message
-                print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
-        try:
-            builds = settings.lake().builds()
-        except WarehouseError as exc:
-            builds, unreadable = [], exc
-        else:
-            unreadable = None
-        mine = next((b for b in builds if b["build_id"] == result.run_id), None)
-        if unreadable is not None:
-            outcome = f"and the warehouse cannot be read, so no build is current: {unreadable}"
-        elif mine is None:
-            outcome = "nothing was published: the previous build is still the current one"
-        elif mine["current"]:
-            outcome = "it was published before the failing step, so it is current"
-        else:
-            outcome = (
-                "it was published as a candidate, not made current: the previous build is "
-                "still the current one"
-            )
-        print(
-            f"build failed after {elapsed:.1f}s (run {result.run_id}); {outcome}", file=sys.stderr
-        )
-        return 1
-    print(f"build {result.run_id} finished in {elapsed:.1f}s", file=sys.stderr)
-    return 0
+
+
+def _print_failures(result) -> None:
+    for event in result.all_events:
+        if event.is_failure and event.step_key:
+            err = getattr(event.event_specific_data, "error", None)
+            while err is not None and err.cause is not None:  # the user's error, not Dagster's
+                err = err.cause
+            msg = err.message.strip() if err else event.message
+            print(f"FAILED {event.step_key}: {msg}", file=sys.stderr)
+
+
+def _what_readers_see(settings, run_id: str) -> str:
+    """After a failed run: is its build current, a candidate, or absent?"""
+    from reelreason.warehouse import WarehouseError
+
+    try:
+        builds = settings.lake().builds()
+    except WarehouseError as exc:
+        return f"and the warehouse cannot be read, so no build is current: {exc}"
+    mine = next((b for b in builds if b["build_id"] == run_id), None)
+    if mine is None:
+        return "nothing was published: the previous build is still the current one"
+    if mine["current"]:
+        return "it was published before the failing step, so it is current"
+    return (
+        "it was published as a candidate, not made current: the previous build is "
+        "still the current one"
+    )
 
 
 def _lake():
