@@ -58,10 +58,21 @@ class MovieXref(Table):
         )
 
 
-class TmdbMovies(Table):
-    """TMDB details of every resolved film (`/movie/{id}?append_to_response=credits,keywords`),
-    one row per TMDB film."""
+class _TmdbFilmTail(Table):
+    """The TMDB columns `tmdb_movies` and `movies` share, declared once. A base class listed
+    first in a model's bases puts its columns last (pandera collects fields from the most
+    basic class up), after the model's own head."""
 
+    directors: Series[object] = pa.Field(description="directors")
+    cast: Series[object] = pa.Field(description="cast in billing order")
+    keywords: Series[object] = pa.Field(description="TMDB keywords")
+    poster_path: Series[str] = pa.Field(nullable=True, description="TMDB image path")
+    popularity: Series[float] = pa.Field(nullable=True, ge=0, description="TMDB popularity")
+    vote_average: Series[float] = pa.Field(nullable=True, ge=0, le=10, description="mean TMDB vote")
+    vote_count: Series[Int64] = pa.Field(nullable=True, ge=0, description="TMDB votes")
+
+
+class _TmdbMoviesHead(Table):
     tmdb_id: Series[Int64] = pa.Field(unique=True, gt=0, description="TMDB film id")
     imdb_id: Series[str] = pa.Field(nullable=True, str_matches=IMDB_ID, description="IMDb id")
     title: Series[str] = pa.Field(nullable=True, description="TMDB title")
@@ -75,20 +86,16 @@ class TmdbMovies(Table):
     tagline: Series[str] = pa.Field(nullable=True, description="tagline")
     genres: Series[object] = pa.Field(description="TMDB genres")
     runtime: Series[Int32] = pa.Field(nullable=True, gt=0, description="minutes (TMDB's 0 → NULL)")
-    directors: Series[object] = pa.Field(description="directors")
-    cast: Series[object] = pa.Field(description="cast in billing order")
-    keywords: Series[object] = pa.Field(description="TMDB keywords")
-    poster_path: Series[str] = pa.Field(nullable=True, description="TMDB image path")
-    popularity: Series[float] = pa.Field(nullable=True, ge=0, description="TMDB popularity")
-    vote_average: Series[float] = pa.Field(nullable=True, ge=0, le=10, description="mean TMDB vote")
-    vote_count: Series[Int64] = pa.Field(nullable=True, ge=0, description="TMDB votes")
+
+
+class TmdbMovies(_TmdbFilmTail, _TmdbMoviesHead):
+    """TMDB details of every resolved film (`/movie/{id}?append_to_response=credits,keywords`),
+    one row per TMDB film."""
+
     _list_columns = ("genres", "directors", "cast", "keywords")
 
 
-class Movies(Table):
-    """One row per film across all sources: the best value per field (TMDB first, then the
-    sources; README, "Movie resolution")."""
-
+class _MoviesHead(Table):
     movie_id: Series[str] = pa.Field(
         unique=True,
         str_matches=MOVIE_ID,
@@ -110,13 +117,12 @@ class Movies(Table):
         description="TMDB's 19-genre vocabulary (source genres mapped into it)"
     )
     runtime: Series[Int32] = pa.Field(nullable=True, gt=0, description="minutes")
-    directors: Series[object] = pa.Field(description="directors")
-    cast: Series[object] = pa.Field(description="cast in billing order")
-    keywords: Series[object] = pa.Field(description="TMDB keywords")
-    poster_path: Series[str] = pa.Field(nullable=True, description="TMDB image path")
-    popularity: Series[float] = pa.Field(nullable=True, ge=0, description="TMDB popularity")
-    vote_average: Series[float] = pa.Field(nullable=True, ge=0, le=10, description="mean TMDB vote")
-    vote_count: Series[Int64] = pa.Field(nullable=True, ge=0, description="TMDB votes")
+
+
+class Movies(_TmdbFilmTail, _MoviesHead):
+    """One row per film across all sources: the best value per field (TMDB first, then the
+    sources; README, "Movie resolution")."""
+
     enriched: Series[bool] = pa.Field(description="TMDB details were found")
     sources: Series[object] = pa.Field(description="sources that refer to the film")
     n_references: Series[Int32] = pa.Field(ge=1, description="rows in `movie_xref`")
