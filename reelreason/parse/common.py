@@ -58,6 +58,8 @@ RATED_AT_COLUMNS_SQL = "ts AS rated_at_epoch, make_timestamp(ts * 1000000) AS ra
 # Quoting as in RFC 4180 (CSV): a field may be wrapped in '"', and a '"' inside it is doubled.
 # Spread into `read_checked`/`read_delimited`: `**RFC4180_QUOTING`.
 RFC4180_QUOTING = {"quote": '"', "escape": '"'}
+# A CSV file with a header row (links.csv, movies_with_mentions.csv, the GoEmotions CSVs).
+CSV_WITH_HEADER = {"delim": ",", "header": True, **RFC4180_QUOTING}
 
 
 # Above this share of unparseable lines a file is structurally broken, not slightly dirty.

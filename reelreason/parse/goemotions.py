@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
+    CSV_WITH_HEADER,
     RFC4180_QUOTING,
     Parsed,
     SourceFormatError,
@@ -152,9 +153,7 @@ def parse_raw(
             con,
             path,
             label,
-            delim=",",
-            header=True,
-            **RFC4180_QUOTING,
+            **CSV_WITH_HEADER,
             columns=types,
             reason_sql=f"""CASE WHEN id IS NULL THEN 'missing comment id'
                                 WHEN {checks} THEN 'emotion value not 0/1' END""",

@@ -8,10 +8,10 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
+    CSV_WITH_HEADER,
     RATED_AT_COLUMNS_SQL,
     RATING_EMPTY_FIELDS_SQL,
     RATING_TIME_PROBLEM_SQL,
-    RFC4180_QUOTING,
     Parsed,
     detect_text_encoding,
     empty_fields_sql,
@@ -96,13 +96,16 @@ def parse_movies(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Pars
     return Parsed.one_table("ml1m_movies", table, quarantine, [account], notes)
 
 
+# ratings.dat and users.dat: `::`-separated, latin-1 (movies.dat: its encoding is detected).
+ML1M_DAT = {"delim": "::", "encoding": "latin-1"}
+
+
 def parse_ratings(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parsed:
     tmp, quarantine, account = read_checked(
         con,
         path,
         label,
-        delim="::",
-        encoding="latin-1",
+        **ML1M_DAT,
         columns={"user_id": "INTEGER", "movie_id": "INTEGER", "rating": "TINYINT", "ts": "BIGINT"},
         reason_sql=f"""coalesce({RATING_EMPTY_FIELDS_SQL},
             CASE WHEN rating NOT BETWEEN 1 AND 5 THEN 'rating ' || rating || ' outside 1..5' END,
@@ -120,8 +123,7 @@ def parse_users(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
         con,
         path,
         label,
-        delim="::",
-        encoding="latin-1",
+        **ML1M_DAT,
         columns={
             "user_id": "INTEGER",
             "gender": "VARCHAR",
@@ -152,9 +154,7 @@ def parse_links(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> Parse
         con,
         path,
         label,
-        delim=",",
-        header=True,
-        **RFC4180_QUOTING,
+        **CSV_WITH_HEADER,
         columns={"movieId": "INTEGER", "imdbId": "VARCHAR", "tmdbId": "BIGINT"},
         reason_sql="""CASE WHEN movieId IS NULL OR movieId <= 0 THEN 'movieId must be positive'
             WHEN imdbId IS NOT NULL AND NOT regexp_full_match(imdbId, '[0-9]{1,10}')

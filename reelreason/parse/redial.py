@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from reelreason.parse.common import (
-    RFC4180_QUOTING,
+    CSV_WITH_HEADER,
     LineAccount,
     Parsed,
     bounded_lines,
@@ -255,9 +255,7 @@ def parse_movies_with_mentions(con: duckdb.DuckDBPyConnection, path: Path, label
         con,
         path,
         label,
-        delim=",",
-        header=True,
-        **RFC4180_QUOTING,
+        **CSV_WITH_HEADER,
         columns={"movieId": "VARCHAR", "movieName": "VARCHAR", "nbMentions": "INTEGER"},
         reason_sql="CASE WHEN movieId IS NULL OR NOT regexp_full_match(movieId, '[0-9]+') "
         "THEN 'movieId is not numeric' END",
