@@ -291,7 +291,13 @@ INTERNAL_DESCRIPTIONS = {
     "build_tables": "Each build's tables: the snapshot that wrote each one, its row count "
     "and the run that wrote it.",
     "build_events": "The history of which build is current: one row per publish, promote or "
-    "rollback. The newest event names the current build.",
+    "rollback, and a `candidate` row for a build published but not made current "
+    "(`REELREASON_AUTO_PROMOTE=0`, or promotion blocked by `REELREASON_MAX_SHRINK`; the note "
+    "says why). The newest event that is not `candidate` names the current build.",
+    "current_build": "One row: the current build and the snapshot to read it at, rewritten in "
+    "the same commit as the publish, promote or rollback event that changed it. A plain "
+    "DuckDB client reads it first, then attaches the lake at `snapshot_id` (README, "
+    '"Reading the current build").',
     "build_metrics": "Each build's `eval_results` rows, copied at publish: metrics compare "
     "across builds without time travel.",
     "quarantine": "Rows kept out of a table, with their file, line, raw text, reason and rule: "

@@ -6,11 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.cli import main
-from reelreason.warehouse import load_lake_extensions
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -70,23 +68,6 @@ def test_bad_profile_is_one_clear_line(env, capsys, monkeypatch):
     monkeypatch.setenv("REELREASON_PROFILE", "fulll")
     code, _, err = run_cli(capsys, "build")
     assert code == 2 and "REELREASON_PROFILE='fulll' is not one of sample, full" in err
-
-
-def test_readme_duckdb_snippet_reads_the_current_build(env, capsys):
-    assert run_cli(capsys, "build")[0] == 0
-    block = re.search(r"```sql\n(ATTACH.*?)```", README.read_text(), re.DOTALL).group(1)
-    catalog = str(env / "wh" / "catalog.sqlite")
-    statements = [s.strip() for s in block.replace("warehouse/catalog.sqlite", catalog).split(";")]
-    con = duckdb.connect()
-    load_lake_extensions(con)
-    con.execute(statements[0])  # ATTACH ... AS lake (READ_ONLY)
-    build_id, snapshot = con.execute(statements[1]).fetchone()
-    assert len(build_id) == 36
-    pinned = statements[2].replace("SNAPSHOT_VERSION 29", f"SNAPSHOT_VERSION {snapshot}")
-    con.execute(pinned)
-    assert len(con.execute(statements[3]).fetchall()) == 5
-    travel = statements[4].replace("VERSION => 29", f"VERSION => {snapshot}")
-    assert con.execute(travel).fetchone()[0] == 1226
 
 
 def test_readme_build_comparison_runs(env, capsys):

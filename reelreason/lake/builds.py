@@ -111,22 +111,36 @@ class Builds:
                 else []
             )
             blocked[:] = shrunk_tables(before, counts, guarded, max_shrink)
-            note = "promotion blocked: " + "; ".join(blocked) if blocked else None
-            action = "publish" if promote and not blocked else CANDIDATE
-            self._insert_event(con, build_id, action, actor, note)
+            if blocked or not promote:
+                note = "promotion blocked: " + "; ".join(blocked) if blocked else None
+                self._insert_event(con, build_id, CANDIDATE, actor, note)
             return [TableWrite(t, writes[t][0], counts[t]) for t in tables]
 
         written, snapshot = self.commit(
             work, message=f"publish build {build_id}", extra={"build_id": build_id}
         )
+        if promote and not blocked:
+            # A second commit: `current_build` names the snapshot of the first. A crash in
+            # between leaves the build published but never current, like a candidate.
+            self.promote(build_id, actor=actor, action="publish")
         return snapshot, written, blocked
 
     @staticmethod
-    def _insert_event(con, build_id: str, action: str, actor: str, note: str | None) -> None:
+    def _insert_event(
+        con, build_id: str, action: str, actor: str, note: str | None, snapshot_id=None
+    ) -> None:
+        """Record an event; one that makes a build current also rewrites `current_build`,
+        in the same commit, so the two never disagree."""
         con.execute(
             f"INSERT INTO {LAKE}.build_events VALUES (?, ?, now(), ?, ?)",
             [build_id, action, actor, note],
         )
+        if action != CANDIDATE:
+            con.execute(f"DELETE FROM {LAKE}.current_build")
+            con.execute(
+                f"INSERT INTO {LAKE}.current_build VALUES (?, ?, ?, now(), ?)",
+                [build_id, snapshot_id, action, actor],
+            )
 
     def builds(self) -> list[dict]:
         """Published builds, newest first, with table/row counts, headline metrics and which
@@ -172,6 +186,33 @@ class Builds:
             b["current"] = b["build_id"] == current
             b["approved"] = b["build_id"] in approved
         return builds
+
+    def _ensure_internal_tables(self, con) -> None:
+        """A warehouse from before `current_build` gains it filled in, once."""
+        had_it = "current_build" in set(self._tables(con))
+        super()._ensure_internal_tables(con)
+        if had_it:
+            return
+        have = set(self._tables(con))
+        current = self._current_build_id(con, have)
+        if current is None:  # no events: the newest build is current
+            row = con.execute(f"SELECT build_id FROM {LAKE}.builds ORDER BY published_at DESC")
+            current = (row.fetchone() or [None])[0]
+        if current:
+            (snapshot,) = con.execute(
+                f"""SELECT s.snapshot_id FROM {LAKE}.snapshots() s
+                    WHERE json_extract_string(s.commit_extra_info, '$.build_id') = ?""",
+                [current],
+            ).fetchone()
+            self._retrying(
+                con,
+                lambda c: c.execute(
+                    f"INSERT INTO {LAKE}.current_build VALUES (?, ?, 'backfill', now(), ?)",
+                    [current, snapshot, "upgrade"],
+                ),
+                "fill current_build",
+                {},
+            )
 
     @staticmethod
     def _events(con, have: set[str]) -> list[tuple[str, str]]:
@@ -260,11 +301,18 @@ class Builds:
         """Make a published build the current one (readers switch at their next connect)."""
         build = self.resolve_build(build_id)
         self.commit(
-            lambda con: self._insert_event(con, build["build_id"], action, actor, note),
+            lambda con: self._insert_event(
+                con, build["build_id"], action, actor, note, build["snapshot_id"]
+            ),
             message=f"{action} build {build['build_id']}",
             extra={"event": action, "target_build": build["build_id"]},
         )
+        self._after_current_changed()
         return build
+
+    def _after_current_changed(self) -> None:
+        """A hook for what follows the current build outside the catalog (exports/CURRENT,
+        maintenance.py)."""
 
     def rollback(self, *, actor: str = "cli", note: str | None = None) -> tuple[dict, dict]:
         """Make the build published just before the current one current again."""

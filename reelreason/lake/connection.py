@@ -33,6 +33,7 @@ INTERNAL_TABLES = (
     "builds",
     "build_tables",
     "build_events",
+    "current_build",
     "build_metrics",
     "quarantine",
     "raw_files",
@@ -76,6 +77,12 @@ INTERNAL_DDL = {
     "build_events": """
         CREATE TABLE IF NOT EXISTS lake.build_events (
             build_id VARCHAR, action VARCHAR, happened_at TIMESTAMPTZ, actor VARCHAR, note VARCHAR)""",
+    # One row: the current build and the snapshot to read it at, rewritten by every event
+    # that changes it, so a plain DuckDB client finds it with one query.
+    "current_build": """
+        CREATE TABLE IF NOT EXISTS lake.current_build (
+            build_id VARCHAR, snapshot_id BIGINT, action VARCHAR, since TIMESTAMPTZ,
+            actor VARCHAR)""",
     # A build's evaluation figures, kept beside the build so they compare across builds.
     "build_metrics": """
         CREATE TABLE IF NOT EXISTS lake.build_metrics (

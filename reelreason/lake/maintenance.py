@@ -188,6 +188,8 @@ class Maintenance:
                     tables[table]["table_snapshot_id"] = version
             manifest = {
                 "build_id": build["build_id"],
+                # What it was when exported; `exports/CURRENT` says what is current now.
+                "status": "current" if build["current"] else "candidate",
                 "snapshot_id": build["snapshot_id"],
                 "published_at": str(build["published_at"]),
                 "code_version": build["code_version"],
@@ -197,7 +199,25 @@ class Maintenance:
             tmp.rename(dest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        if dest.parent == self.exports_path.resolve():
+            self._after_current_changed()
         return dest
+
+    def _after_current_changed(self) -> None:
+        """`exports/CURRENT` names the export folder of the current build (one line, its
+        build id), written beside and renamed over the old one; removed when the current
+        build has no complete export, so it never names the wrong one."""
+        folder = self.exports_path
+        if not folder.is_dir():
+            return
+        current = next((b["build_id"] for b in self.builds() if b["current"]), None)
+        pointer = folder / "CURRENT"
+        if current is None or not (folder / current / "manifest.json").is_file():
+            pointer.unlink(missing_ok=True)
+            return
+        tmp = folder / f".CURRENT.tmp-{uuid.uuid4().hex[:8]}"
+        tmp.write_text(current + "\n")
+        tmp.rename(pointer)
 
     @staticmethod
     def _exported_versions(folder: Path) -> dict[tuple[str, int], tuple[Path, int, str]]:
