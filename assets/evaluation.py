@@ -43,9 +43,12 @@ from reelreason.plots import markdown_image, metrics_chart, taste_map
 from schemas import arrow_schema
 
 GROUP = "evaluation"
+BACKENDS = ("st", "openai")
 # What the emotion prototypes are made of (the texts encoded once, by goemotions_encoded).
 EMOTION_INPUTS = ["goemotions_texts", "goemotions_emotions", "goemotions_encoded"]
-BACKENDS = ("st", "openai")
+# Runs after the user vectors, without reading them: the held-out users' texts (their
+# windows) are then in the embedding cache, never encoded by both steps at once.
+ORDER_ONLY = [f"user_embeddings_{b}" for b in BACKENDS]
 
 
 # Every film a user rated or mentioned: these are never recommended back to them.
@@ -88,6 +91,7 @@ def _load_space(con, name: str):
 @dg.asset(
     group_name=GROUP,
     kinds={"python", "pandera"},
+    metadata={"order_only_deps": ORDER_ONLY},
     deps=[
         "movie_embeddings_st",
         "movie_embeddings_openai",
@@ -96,9 +100,7 @@ def _load_space(con, name: str):
         "movies",
         "movie_xref",
         *EMOTION_INPUTS,
-        # after the user vectors: the held-out users' texts (their windows) are then cached,
-        # never encoded by both steps at once
-        *[f"user_embeddings_{b}" for b in BACKENDS],
+        *ORDER_ONLY,
         "keyphrase_embeddings_st",
         # what users have already seen, never recommended back (SEEN_SQL)
         "ml1m_ratings",
@@ -156,11 +158,27 @@ def eval_results(
         (plot_dir / f"{key}.png").write_bytes(png)
     step.describe(
         "eval_results",
+        **headline_metrics(rows),
         summary=dg.MetadataValue.md(_summary_markdown(rows)),
         plots_folder=dg.MetadataValue.path(str(plot_dir)),
         **{k: dg.MetadataValue.md(markdown_image(v, k)) for k, v in plots.items()},
     )
     return Parsed({"eval_results": pa.Table.from_pylist(rows, schema=arrow_schema("eval_results"))})
+
+
+HEADLINE = ("hr@10", "ndcg@10", "mrr@10", "recall@50")
+
+
+def headline_metrics(rows: list[dict]) -> dict[str, float]:
+    """One number per (metric, space, model or baseline) over all users, as
+    `hr@10/st` or `hr@10/st:baseline:popularity`: numeric metadata, so the asset's Plots tab
+    charts quality build over build."""
+    return {
+        f"{r['metric']}/{r['embedding']}"
+        + (f":{r['model']}" if r["model"].startswith("baseline:") else ""): round(r["value"], 4)
+        for r in rows
+        if r["segment"] == "all" and r["metric"] in HEADLINE and r["value"] is not None
+    }
 
 
 @dataclass

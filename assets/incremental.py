@@ -118,11 +118,9 @@ class _GuardedConnection:
 
     def _check(self, sql: str) -> None:
         allowed = set(self._step.upstream_tables) | set(self._step.tables)
-        undeclared = {
-            name
-            for name in _READS.findall(sql)
-            if name in self._data_tables and name not in allowed
-        }
+        read = {name for name in _READS.findall(sql) if name in self._data_tables}
+        self._step.tables_read |= read & allowed
+        undeclared = read - allowed
         if undeclared:
             raise UndeclaredInput(
                 f"{self._step.name} reads {sorted(undeclared)} without declaring it: add it to "
@@ -178,6 +176,7 @@ class Step:
         # over them once written (assets/write_path.py).
         self.metadata: dict[str, dict] = {}
         self.views: list[tuple[str, str]] = []
+        self.tables_read: set[str] = set()  # by step.session(): shown beside the declared deps
         if resource_keys is None:
             resource_keys = context.op_def.required_resource_keys
         resources = {

@@ -9,10 +9,15 @@ import dagster as dg
 import pyarrow as pa
 
 from assets.incremental import Step
-from assets.staging import STAGING_TABLES
 from assets.write_path import lake_step
 from pipelines.resources import TmdbResource
-from reelreason.canonical import SOURCE_ORDER, build_movies, gather_references, ml_links_pairs
+from reelreason.canonical import (
+    REFERENCE_TABLES,
+    SOURCE_ORDER,
+    build_movies,
+    gather_references,
+    ml_links_pairs,
+)
 from reelreason.enrich import FetchReport, ResponseCache, fetch_through_cache, parse_details
 from reelreason.parse.common import Parsed
 from reelreason.resolve import Match, Resolver, imdb_crosswalk
@@ -71,7 +76,7 @@ def _tmdb_edge(step: Step, tmdb: TmdbResource):
 @dg.asset(
     group_name=GROUP,
     kinds={"python", "duckdb"},
-    deps=STAGING_TABLES,
+    deps=REFERENCE_TABLES,
     description="Every source's reference to a film -> one canonical movie id, with the match "
     "method (movielens_links, imdb_links = the offline IMDb crosswalk, imdb_find, "
     "title_year_exact, title_search, ..., unresolved), confidence and the chosen TMDB "
@@ -188,7 +193,7 @@ def tmdb_movies(step: Step, tmdb: TmdbResource) -> Parsed:
             "movies",
             group_name=GROUP,
             kinds={"python", "pandera"},
-            deps=[movie_xref, tmdb_movies, *STAGING_TABLES],
+            deps=[movie_xref, tmdb_movies, *REFERENCE_TABLES],
             description="One row per film: TMDB id when resolved, else a stable "
             "`local:` surrogate; best value per field by a documented precedence; "
             "unified genres; which sources know it and how often.",
@@ -197,7 +202,7 @@ def tmdb_movies(step: Step, tmdb: TmdbResource) -> Parsed:
             "movie_merge_review",
             group_name=GROUP,
             kinds={"python", "pandera"},
-            deps=[movie_xref, tmdb_movies, *STAGING_TABLES],
+            deps=[movie_xref, tmdb_movies, *REFERENCE_TABLES],
             description="Suspicious merges to review: one TMDB id whose sources' years "
             "differ by more than 1.",
         ),

@@ -113,6 +113,7 @@ def write_parsed(
                     value if isinstance(value, (int, float, str)) else dg.MetadataValue.json(value)
                 )
         if step is not None:
+            metadata["tables_read"] = dg.MetadataValue.json(sorted(step.tables_read))
             metadata.update(step.metadata.get(name, {}))
             if not step.complete:
                 metadata["incomplete"] = step.incomplete_reason

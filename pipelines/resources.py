@@ -106,6 +106,7 @@ class WarehouseResource(dg.ConfigurableResource):
             source=source,
             quarantine=quarantine,
             lineage=lineage,
+            comments=schemas.comments(name),
         )
         return write, screened
 

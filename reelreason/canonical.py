@@ -24,6 +24,20 @@ from reelreason.texts import clean, clean_list
 from reelreason.titles import clean_mention_name
 
 SOURCE_ORDER = ("ml1m", "movietweetings", "inspired_movies", "redial", "inspired_mention", "ccpe")
+# The tables gather_references and ml_links_pairs read: the inputs of resolution and of the
+# movies table (a test compares them with what the steps really read).
+REFERENCE_TABLES = (
+    "ml1m_movies",
+    "ml1m_ratings",
+    "ml_links",
+    "movietweetings_movies",
+    "movietweetings_ratings",
+    "inspired_movies",
+    "inspired_utterances",
+    "inspired_dialogs",
+    "redial_mentions",
+    "ccpe_segments",
+)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 
@@ -94,6 +95,23 @@ def _model(name: str) -> type[staging.Table]:
 def arrow_schema(name: str) -> pa.Schema:
     """The Arrow schema of table `name`, from its pandera model (schemas/arrow.py)."""
     return model_arrow_schema(_model(name))
+
+
+def comments(name: str) -> dict[str, str]:
+    """What the catalog says about table `name` (COMMENT ON): its model's docstring (key "")
+    and each declared column's description."""
+    model = TABLE_MODELS.get(name)
+    if model is None:
+        return {}
+    texts = {
+        column: spec.description
+        for column, spec in model.to_schema().columns.items()
+        if spec.description
+    }
+    doc = inspect.getdoc(model)
+    if doc:
+        texts[""] = " ".join(doc.split())
+    return texts
 
 
 def empty_table(name: str) -> pa.Table:

@@ -471,10 +471,13 @@ class LakeConnection:
         source: str,
         quarantine: pa.Table | None = None,
         lineage: dict | None = None,
+        comments: dict[str, str] | None = None,
     ) -> TableWrite:
         """Replace table `name` and its quarantine rows in one snapshot. The commit records
         the table's content hash and `lineage` (what the step that wrote it was given), which
-        decide whether a later run may reuse this version (assets/incremental.py)."""
+        decide whether a later run may reuse this version (assets/incremental.py).
+        `comments` (column -> text, "" for the table) become the catalog's COMMENT ON, so any
+        DuckDB client sees what a column means (`duckdb_columns().comment`)."""
         content = content_sha256(data)
         # One chunk: DuckDB writes the chunks of a multi-chunk Arrow table in whatever order its
         # threads finish (18 of 20 three-chunk writes came back reordered), so readers would
@@ -485,6 +488,13 @@ class LakeConnection:
             con.register("incoming_rows", data)
             con.execute(f"CREATE OR REPLACE TABLE {LAKE}.main.{name} AS FROM incoming_rows")
             con.unregister("incoming_rows")
+            for column, text in (comments or {}).items():
+                if column == "":
+                    con.execute(f"COMMENT ON TABLE {LAKE}.main.{name} IS {sql_string(text)}")
+                elif column in data.column_names:
+                    con.execute(
+                        f'COMMENT ON COLUMN {LAKE}.main.{name}."{column}" IS {sql_string(text)}'
+                    )
             con.execute(f"DELETE FROM {LAKE}.quarantine WHERE table_name = ?", [name])
             if quarantine is not None and quarantine.num_rows:
                 con.register("incoming_quarantine", quarantine)
