@@ -306,6 +306,70 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _bundle(args):
+    """The serving bundle named by --bundle, else the current build's (exports/CURRENT)."""
+    from reelreason.serving import load_bundle
+
+    if args.bundle:
+        folder = Path(args.bundle)
+    else:
+        exports = _lake().exports_path
+        pointer = exports / "CURRENT"
+        if not pointer.is_file():
+            print(
+                f"no current export in {exports} (exports/CURRENT): run `reelreason build`, or "
+                "name a bundle folder with --bundle",
+                file=sys.stderr,
+            )
+            return None
+        folder = exports / pointer.read_text().strip() / "serving" / args.space
+    if not (folder / "manifest.json").is_file():
+        print(f"no serving bundle at {folder}", file=sys.stderr)
+        return None
+    return load_bundle(folder)
+
+
+def _print_films(bundle, found: list[tuple[int, float]]) -> None:
+    from reelreason.serving import films_table
+
+    films = films_table(bundle).select(["movie_id", "title", "year"]).to_pylist()
+    out = csv.writer(sys.stdout)
+    out.writerow(["rank", "movie_id", "title", "year", "score"])
+    for rank, (row, score) in enumerate(found, 1):
+        film = films[row]
+        out.writerow([rank, film["movie_id"], film["title"], film["year"], f"{score:.4f}"])
+
+
+def cmd_similar(args) -> int:
+    from reelreason.serving import similar
+
+    bundle = _bundle(args)
+    if bundle is None:
+        return 2
+    try:
+        found = similar(bundle, args.movie_id, args.k)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    _print_films(bundle, found)
+    return 0
+
+
+def cmd_recommend(args) -> int:
+    from reelreason.serving import recommend
+
+    bundle = _bundle(args)
+    if bundle is None:
+        return 2
+    try:
+        found = recommend(bundle, args.user_id, args.k, exclude_seen=args.exclude_seen)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    _print_films(bundle, found)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="reelreason", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -366,6 +430,20 @@ def main(argv: list[str] | None = None) -> int:
         help="parent folder (default <warehouse>/exports); the export goes into <out>/<build_id>/",
     )
     p.set_defaults(func=cmd_export)
+    for verb, about, key in (
+        ("similar", "the films nearest a film, from the serving bundle", "movie_id"),
+        ("recommend", "the films nearest a user's taste, from the serving bundle", "user_id"),
+    ):
+        p = sub.add_parser(verb, help=about)
+        p.add_argument(key, help="e.g. tmdb:603" if key == "movie_id" else "e.g. movielens:1")
+        p.add_argument("-k", type=int, default=10, help="how many films (default 10)")
+        p.add_argument("--space", default="st", help="embedding space: st or openai")
+        p.add_argument("--bundle", default=None, help="a bundle folder (default: current)")
+        if verb == "recommend":
+            p.add_argument(
+                "--exclude-seen", action="store_true", help="leave out films the user rated"
+            )
+        p.set_defaults(func=cmd_similar if verb == "similar" else cmd_recommend)
     args = parser.parse_args(argv)
     from pipelines.settings import SettingsError
     from reelreason.warehouse import WarehouseError

@@ -10,6 +10,7 @@ from assets.keyphrases import keyphrase_assets
 from assets.movies import movie_assets
 from assets.operations import NIGHTLY_JOB, operations, parquet_export
 from assets.raw import raw_assets_for
+from assets.serving import serving_bundle
 from assets.staging import STAGING_TABLES, staging_assets
 from pipelines.resources import (
     ChatModelResource,
@@ -45,6 +46,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *table_assets,
         build_asset(settings, [k for a in table_assets for k in a.keys]),
         parquet_export,
+        serving_bundle,
     ]
     return dg.Definitions(
         assets=dg.map_asset_specs(owned, assets),

@@ -28,6 +28,12 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from assets.movies import resolution_markdown  # noqa: E402
 from pipelines.settings import MINILM  # noqa: E402
+from reelreason.serving import (  # noqa: E402
+    RECALL_TARGET,
+    films_table,
+    load_bundle,
+    similar,
+)
 from reelreason.warehouse import Warehouse  # noqa: E402
 
 # Tables that are legitimately empty in an offline build of real files: services that are
@@ -158,6 +164,36 @@ def table_report(lake: Warehouse) -> tuple[list[tuple], dict[str, list[tuple]], 
     return tables, rules, build["build_id"], resolution_markdown(rates)
 
 
+def serving_report(lake: Warehouse) -> str | None:
+    """The current build's serving bundle, loaded in one call and asked once: None, or what
+    is wrong with it."""
+    pointer = lake.exports_path / "CURRENT"
+    if not pointer.is_file():
+        return "no exports/CURRENT"
+    folder = lake.exports_path / pointer.read_text().strip() / "serving" / "st"
+    start = time.perf_counter()
+    bundle = load_bundle(folder)
+    load_ms = (time.perf_counter() - start) * 1000
+    quality = bundle.metadata["index"]
+    films = films_table(bundle).select(["movie_id", "title", "year"]).to_pylist()
+    probe = next((i for i, f in enumerate(films) if f["movie_id"] == "tmdb:603"), 0)
+    near = similar(bundle, films[probe]["movie_id"], 5)
+    print(f"\n## Serving bundle ({folder})\n")
+    print(
+        f"{len(bundle.ids):,} films x {bundle.matrix.shape[1]} dims, "
+        f"{bundle.metadata['users']:,} users; loaded in {load_ms:.0f} ms; index recall@10 vs "
+        f"exact {quality['recall@10']} ({quality['index_ms_per_query']} ms/query vs "
+        f"{quality['exact_ms_per_query']} ms brute force)"
+    )
+    print(
+        f"nearest {films[probe]['title']} ({films[probe]['year']}): "
+        + "; ".join(f"{films[r]['title']} ({films[r]['year']}) {score:.3f}" for r, score in near)
+    )
+    if quality["recall@10"] < RECALL_TARGET:
+        return f"the index's recall@10 {quality['recall@10']} is below {RECALL_TARGET}"
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("raw", type=Path, help="folder of real upstream files (raw layout)")
@@ -201,8 +237,12 @@ def main() -> int:
         print("| step | seconds |\n|---|---:|")
         for step, seconds in step_times(dagster_dir)[:15]:
             print(f"| {step} | {seconds:.1f} |")
+        serving_problem = serving_report(Warehouse(warehouse))
         if empty:
             print(f"\nacceptance: FAILED, empty tables whose inputs are not: {', '.join(empty)}")
+            return 1
+        if serving_problem:
+            print(f"\nacceptance: FAILED, {serving_problem}")
             return 1
         print(f"\nacceptance: OK in {elapsed:.0f}s")
         return 0
