@@ -14,7 +14,8 @@ from pipelines.settings import Settings
 from reelreason.warehouse import Warehouse
 from tests.conftest import Builder, step_errors
 
-NOT_TABLES = {"warehouse_build", "parquet_export", "goemotions_encoded"}  # write no table
+# Steps that write no table (files, caches), so never "reused".
+NOT_TABLES = {"warehouse_build", "parquet_export", "serving_bundle", "goemotions_encoded"}
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
