@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 import schemas
 from reelreason.warehouse import INTERNAL_DDL, INTERNAL_TABLES
@@ -457,9 +456,9 @@ def vector_views(models: dict[str, type] | None = None) -> list[ViewDoc]:
 
 @dataclass(frozen=True)
 class Example:
-    """A query to copy. `kind`: `sql` runs as is on the current build (`reelreason sql`),
-    `shell` is a command line, `duckdb` a DuckDB session. `$build`, `$snapshot` and
-    `$catalog` stand for values that differ per warehouse (defaults shown in the docs)."""
+    """A query to copy, run as printed (tests/test_doc_snippets.py). `kind`: `sql` runs on
+    the current build (`reelreason sql`), `shell` is a command line, `duckdb` a DuckDB
+    session started in the project folder."""
 
     key: str
     title: str
@@ -467,15 +466,10 @@ class Example:
     code: str
     kind: str = "sql"
 
-    def render(self, **values: str) -> str:
-        return Template(self.code).safe_substitute({**EXAMPLE_DEFAULTS, **values})
+    def render(self) -> str:
+        return self.code
 
 
-EXAMPLE_DEFAULTS = {
-    "build": "3d09c393",
-    "snapshot": "29",
-    "catalog": "warehouse/catalog.sqlite",
-}
 SIMILAR_TITLE, SIMILAR_YEAR = "The Matrix", 1999
 EXAMPLE_USER = "movielens:56"
 SOURCES_TITLE, SOURCES_YEAR = "Heat", 1995
@@ -544,35 +538,41 @@ ORDER BY b.published_at, m.model""",
         key="older_build_cli",
         title="An older build, from the command line",
         intro="`reelreason builds` lists build ids and their snapshots, newest first; "
-        "`--build` takes an id or a unique prefix and pins every table to that build.",
+        "`--build` takes an id or a unique prefix and pins every table to that build (here "
+        "the oldest one kept: the listing's last line).",
         code="""\
 .venv/bin/reelreason builds
-.venv/bin/reelreason sql --build $build "SELECT metric, model, round(value, 3) AS value FROM eval_results WHERE segment = 'all' AND metric = 'hr@10' ORDER BY model"
+.venv/bin/reelreason sql --build "$(.venv/bin/reelreason builds | tail -1 | cut -d, -f1)" "SELECT metric, model, round(value, 3) AS value FROM eval_results WHERE segment = 'all' AND metric = 'hr@10' ORDER BY model"
 """,
         kind="shell",
     ),
     Example(
         key="older_build_duckdb",
         title="An older build, from DuckDB",
-        intro="Any DuckDB client (`duckdb==1.5.5`; with internet `INSTALL ducklake; "
-        "INSTALL sqlite;` once, offline `LOAD` the files shipped in the "
-        "`duckdb-extension-ducklake` and `duckdb-extension-sqlite-scanner` packages). "
-        "Attach at a build's snapshot to see all its tables, or time-travel one table.",
+        intro="Any DuckDB client (`duckdb==1.5.5`), from the project folder: the first two "
+        "lines load the extensions the `duckdb-extension-ducklake` and "
+        "`duckdb-extension-sqlite-scanner` packages ship (offline; with internet, `INSTALL "
+        "ducklake; INSTALL sqlite;` once instead). Attach at a build's snapshot to see all "
+        "its tables, or time-travel one table.",
         code="""\
-ATTACH 'ducklake:sqlite:$catalog' AS lake (READ_ONLY);
+LOAD '.venv/lib/python3.11/site-packages/duckdb_extension_ducklake/extensions/v1.5.5/ducklake.duckdb_extension';
+LOAD '.venv/lib/python3.11/site-packages/duckdb_extension_sqlite_scanner/extensions/v1.5.5/sqlite_scanner.duckdb_extension';
+ATTACH 'ducklake:sqlite:warehouse/catalog.sqlite' AS lake (READ_ONLY);
 -- every build and the snapshot that pins it, newest first
 SELECT b.build_id, s.snapshot_id, b.published_at
 FROM lake.builds b JOIN lake.snapshots() s
   ON json_extract_string(s.commit_extra_info, '$.build_id') = b.build_id
 ORDER BY s.snapshot_id DESC;
--- the current build: the newest publish / promote / rollback event names it
-SELECT build_id, action, happened_at FROM lake.build_events ORDER BY happened_at DESC LIMIT 1;
--- every table as that build published it
-ATTACH 'ducklake:sqlite:$catalog' AS old (READ_ONLY, SNAPSHOT_VERSION $snapshot);
+-- the current build and its snapshot
+SELECT build_id, snapshot_id, action, since FROM lake.current_build;
+-- the oldest build kept, every table as it published it
+SET VARIABLE oldest = (SELECT min(s.snapshot_id) FROM lake.builds b JOIN lake.snapshots() s
+  ON json_extract_string(s.commit_extra_info, '$.build_id') = b.build_id);
+ATTACH 'ducklake:sqlite:warehouse/catalog.sqlite' AS old (READ_ONLY, SNAPSHOT_VERSION getvariable('oldest'));
 SELECT metric, model, round(value, 3) AS value
 FROM old.eval_results WHERE segment = 'all' AND metric = 'hr@10' ORDER BY model;
 -- or one table at that snapshot
-SELECT count(*) AS films FROM lake.movies AT (VERSION => $snapshot);
+SELECT count(*) AS films FROM lake.movies AT (VERSION => getvariable('oldest'));
 """,
         kind="duckdb",
     ),

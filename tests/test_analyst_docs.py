@@ -3,8 +3,8 @@ example query runs on a real sample build and returns what its title promises.""
 
 import csv
 import io
+import os
 import re
-import shlex
 import shutil
 from pathlib import Path
 
@@ -12,10 +12,10 @@ import duckdb
 import pytest
 
 import schemas
-from pipelines.cli import main as cli_main
-from reelreason.warehouse import INTERNAL_DDL, load_lake_extensions
+from reelreason.warehouse import INTERNAL_DDL
 from schemas import analyst_docs as docs
 from tests.conftest import SAMPLE_COUNTS
+from tests.doc_runner import Snippet, reader_folder, run_snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = {n: m for n, m in schemas.TABLE_MODELS.items() if n not in docs.HELPER_MODELS}
@@ -201,49 +201,36 @@ def check_metrics_across_builds(builder, example):
         assert build_id.startswith(row[1]) and 0 <= row[3] <= 1
 
 
-def _cli(monkeypatch, capsys, builder, argv: list[str]) -> str:
-    monkeypatch.setenv("REELREASON_WAREHOUSE", str(builder.warehouse_root))
-    for var in ("REELREASON_PROFILE", "REELREASON_RAW_DIR", "REELREASON_CATALOG"):
-        monkeypatch.delenv(var, raising=False)
-    code = cli_main(argv)
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return out
+def _as_printed(builder, example, tmp_path):
+    """Run an example exactly as the docs print it, from a folder laid out as the project."""
+    language = "bash" if example.kind == "shell" else "sql"
+    snippet = Snippet("warehouse/README.md", 0, language, example.render())
+    return run_snippet(snippet, reader_folder(tmp_path, builder.warehouse_root))
 
 
-def check_older_build_cli(builder, example, monkeypatch, capsys):
+def check_older_build_cli(builder, example, tmp_path):
     build_id = builder.lake.resolve_build()["build_id"]
-    lines = [ln for ln in example.render(build=build_id[:8]).splitlines() if ln.strip()]
-    argvs = [shlex.split(ln, comments=True) for ln in lines]
-    assert all(a[0] == ".venv/bin/reelreason" for a in argvs)
-    builds_out = _cli(monkeypatch, capsys, builder, argvs[0][1:])
-    assert build_id in builds_out
-    assert argvs[1][1:3] == ["sql", "--build"]
-    rows = list(csv.reader(io.StringIO(_cli(monkeypatch, capsys, builder, argvs[1][1:]))))
+    out = _as_printed(builder, example, tmp_path)
+    assert build_id in out  # `reelreason builds`
+    rows = list(csv.reader(io.StringIO(out[out.index("metric,model,value") :])))
     assert rows[0] == ["metric", "model", "value"]
     models = {r[1] for r in rows[1:]}
     assert "baseline:popularity" in models and len(models) >= 2
 
 
-def check_older_build_duckdb(builder, example):
+def check_older_build_duckdb(builder, example, tmp_path):
     build = builder.lake.resolve_build()
-    script = example.render(
-        catalog=str(builder.lake.catalog_path), snapshot=str(build["snapshot_id"])
-    )
-    statements = [
-        s.strip()
-        for s in script.split(";")
-        if "\n".join(ln for ln in s.splitlines() if not ln.strip().startswith("--")).strip()
-    ]
+    folder = reader_folder(tmp_path, builder.warehouse_root)
+    os.chdir(folder)
     con = duckdb.connect()
-    load_lake_extensions(con)
+    statements = [s for s in duckdb.extract_statements(example.render())]
     results = [con.execute(s).fetchall() for s in statements]
-    # ATTACH, builds list, current build, ATTACH pinned, eval_results, time travel
-    assert len(results) == 6
-    assert (build["build_id"], build["snapshot_id"]) in [r[:2] for r in results[1]]
-    assert results[2][0][0] == build["build_id"]
-    assert {r[1] for r in results[4]} >= {"baseline:popularity"}
-    assert results[5] == builder.query("SELECT count(*) FROM movies")
+    # LOAD x2, ATTACH, builds, current build, SET oldest, ATTACH pinned, eval_results, travel
+    assert len(results) == 9
+    assert (build["build_id"], build["snapshot_id"]) in [r[:2] for r in results[3]]
+    assert results[4][0][:2] == (build["build_id"], build["snapshot_id"])
+    assert {r[1] for r in results[7]} >= {"baseline:popularity"}
+    assert results[8] == builder.query("SELECT count(*) FROM movies")
 
 
 def check_film_sources(builder, example):
@@ -284,11 +271,12 @@ def test_every_example_has_a_check():
 
 
 @pytest.mark.parametrize("key", list(CHECKS))
-def test_example_runs_on_the_sample_build(key, sample_build, monkeypatch, capsys):
+def test_example_runs_on_the_sample_build(key, sample_build, monkeypatch, tmp_path):
     builder, _ = sample_build
     example = _example(key)
     check = CHECKS[key]
-    if key == "older_build_cli":
-        check(builder, example, monkeypatch, capsys)
+    if key.startswith("older_build"):
+        monkeypatch.chdir(tmp_path)  # the DuckDB session's working folder is set by the check
+        check(builder, example, tmp_path)
     else:
         check(builder, example)

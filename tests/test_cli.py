@@ -68,17 +68,3 @@ def test_bad_profile_is_one_clear_line(env, capsys, monkeypatch):
     monkeypatch.setenv("REELREASON_PROFILE", "fulll")
     code, _, err = run_cli(capsys, "build")
     assert code == 2 and "REELREASON_PROFILE='fulll' is not one of sample, full" in err
-
-
-def test_readme_build_comparison_runs(env, capsys):
-    assert run_cli(capsys, "build")[0] == 0
-    first_snapshot = run_cli(capsys, "builds")[1].splitlines()[1].split(",")[1]
-    assert run_cli(capsys, "build", "key:eval_results or key:warehouse_build")[0] == 0
-    block = re.search(r"(-- 48 = the earlier build.*?)```", README.read_text(), re.DOTALL).group(1)
-    code, out, err = run_cli(
-        capsys, "sql", block.replace("VERSION => 48", f"VERSION => {first_snapshot}")
-    )
-    assert code == 0, err
-    rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["metric", "model", "before", "after", "change"] and len(rows) == 7
-    assert all(float(r[4]) == 0.0 for r in rows[1:])  # same data, seeded: same numbers
