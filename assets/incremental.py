@@ -266,7 +266,12 @@ class Step:
             key = dg.AssetKey(table)
             event = self.context.instance.get_latest_materialization_event(key)
             metadata = {}
-            if event is not None and event.run_id == info["run_id"]:
+            # The writing run's event, or a later reuse of it (which copied that metadata).
+            copied = event.asset_materialization.metadata.get("reused_from_run") if event else None
+            if event is not None and info["run_id"] in (
+                event.run_id,
+                getattr(copied, "value", None),
+            ):
                 metadata = {
                     k: v
                     for k, v in event.asset_materialization.metadata.items()

@@ -22,7 +22,8 @@ SECTION = "### Reading the current build from any DuckDB client"
 
 def readme_blocks(language: str) -> list[str]:
     text = README.read_text()
-    section = text[text.index(SECTION) : text.index("\n## ", text.index(SECTION))]
+    start = text.index(SECTION) + len(SECTION)
+    section = text[start : start + re.search(r"\n##+ ", text[start:]).start()]
     return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
 
 

@@ -103,6 +103,14 @@ def test_no_change_rebuild_reuses_every_step_and_a_setting_recomputes_only_its_d
     computed = {a for a, r in materialized(mixed).items() if not r}
     assert {"user_embeddings_st", "eval_results"} <= computed
     assert not computed & {"movie_embeddings_st", "movies", "movie_xref", "user_likes"}
+    # A reuse of a reuse still shows what the writing run recorded (column schema, figures).
+    mat = next(
+        e.event_specific_data.materialization
+        for e in mixed.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key == dg.AssetKey("movies")
+    )
+    assert mat.metadata["reused_from_run"].value == first.run_id
+    assert "dagster/column_schema" in mat.metadata and "enriched_films" in mat.metadata
     with builder.lake.session(read_only=True) as con:
         assert con.execute("SELECT DISTINCT alpha FROM user_embeddings_st").fetchall() == [(0.4,)]
 
