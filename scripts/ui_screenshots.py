@@ -95,6 +95,10 @@ def main() -> int:
                     page.screenshot(path=str(out / name), full_page=True)
                     text = " ".join(page.inner_text("body").split())
                     print(f"{name}: {text[:400]}", flush=True)
+                page.goto(f"{url}/locations/reelreason/asset-groups/movies")
+                page.wait_for_load_state("networkidle")
+                time.sleep(5)
+                page.screenshot(path=str(out / "movies_group_graph.png"), full_page=True)
                 browser.close()
         finally:
             os.killpg(server.pid, signal.SIGTERM)

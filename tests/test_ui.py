@@ -309,6 +309,8 @@ def test_global_lineage_shows_every_group(dagster_ui, page, shots_dir, capsys):
 
 
 def test_movies_group_graph_shows_materialized_assets(dagster_ui, page, shots_dir, capsys):
+    # Tall enough that the fitted graph keeps its labels (the UI hides them when zoomed out).
+    page.set_viewport_size({"width": 1600, "height": 1400})
     page.goto(f"{dagster_ui}/locations/reelreason/asset-groups/movies")
     graph = page.locator("svg foreignObject")
     for asset in ("movies", "movie_texts", "movie_xref"):
