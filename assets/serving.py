@@ -74,11 +74,21 @@ def serving_bundle(
             model, dim = con.execute(
                 f"SELECT model, dim FROM movie_embeddings_{name} LIMIT 1"
             ).fetchone()
+            (space_id,) = con.execute(
+                f"""SELECT any_value(c.space) FROM embedding_cache c
+                    JOIN movie_embeddings_{name} e USING (text_sha256)
+                    WHERE starts_with(c.space, ?)""",
+                [f"{name}:"],
+            ).fetchone()
             users = con.execute(USERS_SQL.format(space=name)).to_arrow_table()
             users = users.append_column("seen", seen_rows(seen, users, films))
             folder = lake.exports_path / build["build_id"] / "serving" / name
             manifest = write_bundle(
-                folder, films=films, users=users, space=Space(name, model, dim), build=build
+                folder,
+                films=films,
+                users=users,
+                space=Space(name, model, dim, space_id),
+                build=build,
             )
             quality = manifest["index"]
             context.log.info(

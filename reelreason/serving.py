@@ -48,6 +48,8 @@ class Space:
     name: str  # st | openai
     model: str
     dim: int
+    # The embedding cache's space: model, revision (weights' commit), normalisation.
+    space_id: str | None = None
 
 
 class Bundle(NamedTuple):
@@ -131,6 +133,7 @@ def write_bundle(
         "format": BUNDLE_FORMAT,
         "model": space.model,
         "space": space.name,
+        "space_id": space.space_id,
         "dim": space.dim,
         "normalized": True,
         "metric": "cosine",

@@ -26,12 +26,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+import pyarrow.parquet as pq  # noqa: E402
+
 from assets.movies import resolution_markdown  # noqa: E402
 from pipelines.settings import MINILM  # noqa: E402
 from reelreason.serving import (  # noqa: E402
     RECALL_TARGET,
     films_table,
     load_bundle,
+    recommend,
     similar,
 )
 from reelreason.warehouse import Warehouse  # noqa: E402
@@ -188,6 +191,12 @@ def serving_report(lake: Warehouse) -> str | None:
     print(
         f"nearest {films[probe]['title']} ({films[probe]['year']}): "
         + "; ".join(f"{films[r]['title']} ({films[r]['year']}) {score:.3f}" for r, score in near)
+    )
+    user = pq.read_table(folder / "users.parquet", columns=["user_id"]).column(0)[0].as_py()
+    picks = recommend(bundle, user, 5, exclude_seen=True)
+    print(
+        f"for {user}, not seen: "
+        + "; ".join(f"{films[r]['title']} ({films[r]['year']}) {score:.3f}" for r, score in picks)
     )
     if quality["recall@10"] < RECALL_TARGET:
         return f"the index's recall@10 {quality['recall@10']} is below {RECALL_TARGET}"

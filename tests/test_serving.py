@@ -110,6 +110,8 @@ def test_the_sample_build_serves_similar_and_recommend(sample_build, capsys, mon
     current = (exports / "CURRENT").read_text().strip()
     ids, matrix, index, metadata = load_bundle(exports / current / "serving" / "st")
     assert metadata["build_id"] == current and metadata["index"]["recall@10"] >= 0.98
+    # the space names the model's revision: vectors of other weights never pass for these
+    assert metadata["space_id"].startswith("st:sentence-transformers/all-MiniLM-L6-v2@")
     assert len(ids) == index.size == matrix.shape[0] > 50
     monkeypatch.setenv("REELREASON_WAREHOUSE", str(shared.lake.root))
     for k in [k for k in os.environ if k.startswith("REELREASON_") and k != "REELREASON_WAREHOUSE"]:
