@@ -19,18 +19,11 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_embed import best  # noqa: E402 - the same timing as the embedding benchmark
+
 from reelreason.serving import Space, exact_top, load_bundle, write_bundle  # noqa: E402
 from reelreason.taste import vector_matrix  # noqa: E402
 from reelreason.warehouse import Warehouse  # noqa: E402
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:
@@ -77,12 +70,12 @@ def main() -> int:
                 ).to_arrow_table()
             return vector_matrix(rows.column("vector"), args.dim)
 
-        ducklake_s = best_of(through_ducklake)
-        bundle_s = best_of(lambda: load_bundle(Path(tmp) / "bundle"))
+        ducklake_s = best(through_ducklake, 3)
+        bundle_s = best(lambda: load_bundle(Path(tmp) / "bundle"), 3)
         bundle = load_bundle(Path(tmp) / "bundle")
         q = films[rng.choice(args.films, args.queries, replace=False)]
-        exact_s = best_of(lambda: [exact_top(bundle.matrix, row[None], 10) for row in q], 1)
-        index_s = best_of(lambda: [bundle.index.search(row, 10) for row in q], 1)
+        exact_s = best(lambda: [exact_top(bundle.matrix, row[None], 10) for row in q], 1)
+        index_s = best(lambda: [bundle.index.search(row, 10) for row in q], 1)
         found = np.stack([bundle.index.search(row, 10).keys for row in q])
         truth = exact_top(bundle.matrix, q, 10)
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])

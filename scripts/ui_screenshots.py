@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.cli_build import cli_env, run_build  # noqa: E402
-from tests.test_ui import CHROMIUM, DAGSTER_WITH_SIGNALS, _free_port  # noqa: E402
+from tests.test_ui import CHROMIUM, CHROMIUM_ARGS, DAGSTER_WITH_SIGNALS, _free_port  # noqa: E402
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
@@ -73,12 +73,7 @@ def main() -> int:
                 browser = playwright.chromium.launch(
                     executable_path=CHROMIUM,
                     headless=True,
-                    args=[
-                        "--no-sandbox",
-                        "--disable-gpu",
-                        "--disable-background-networking",
-                        "--disable-component-update",
-                    ],
+                    args=CHROMIUM_ARGS,
                 )
                 page = browser.new_page(viewport={"width": 1600, "height": 1400})
                 page.set_default_timeout(60_000)

@@ -45,6 +45,13 @@ if CHROMIUM is None:
         "no Chromium on PATH (chromium, chromium-browser, google-chrome)", allow_module_level=True
     )
 
+# Headless in a container: no sandbox, no GPU, no calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 300
 SERVER_START_TIMEOUT_S = 120
@@ -230,12 +237,7 @@ def browser():
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
+            args=CHROMIUM_ARGS,
             timeout=60_000,
         )
         try:
