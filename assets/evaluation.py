@@ -21,7 +21,6 @@ from reelreason.embeddings import (
     embed_long_texts,
     embed_texts,
     sha256_text,
-    vector_matrix,
 )
 from reelreason.evaluation import (
     bootstrap_ci,
@@ -40,6 +39,7 @@ from reelreason.evaluation import (
 from reelreason.keyphrases import genre_precision, load_requests, retrieve
 from reelreason.parse.common import Parsed
 from reelreason.plots import markdown_image, metrics_chart, taste_map
+from reelreason.taste import vector_matrix
 from schemas import arrow_schema
 
 GROUP = "evaluation"

@@ -34,7 +34,7 @@ from reelreason.http_limits import (
     OPENAI_MAX_RESPONSE_MB,
     bounded_openai_http_client,
 )
-from reelreason.taste import mix, normalize, vector_matrix  # noqa: F401 - part of this API
+from reelreason.taste import normalize
 from reelreason.warehouse import LAKE, Warehouse
 
 OPENAI_MAX_INPUTS = 2048

@@ -11,10 +11,9 @@ from reelreason.embeddings import (
     SentenceTransformerBackend,
     embed_long_texts,
     embed_texts,
-    mix,
-    normalize,
     offline_minilm_path,
 )
+from reelreason.taste import mix, normalize
 from reelreason.warehouse import Warehouse
 from tests.conftest import step_errors
 from tests.fakes.openai_server import FakeOpenAI
