@@ -105,18 +105,22 @@ movie_checks = [movie_id_unique, no_suspicious_merges, tmdb_enrichment]
     asset="eval_results",
     name="beats_popularity",
     description="WARN when an embedding model ranks held-out films no better "
-    "(HR@10, all users) than the popularity baseline on the same split.",
+    "(HR@10, all users) than the popularity baseline on the same split and protocol.",
 )
 def beats_popularity(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.lake.session() as con:
         rows = con.execute(
-            """SELECT m.embedding, m.model, m.value, p.value FROM eval_results m
+            """SELECT m.protocol, m.embedding, m.model, m.value, p.value FROM eval_results m
                JOIN eval_results p ON p.embedding = m.embedding AND p.metric = m.metric
-                AND p.segment = m.segment AND p.model = 'baseline:popularity'
-               WHERE m.metric = 'hr@10' AND m.segment = 'all' AND NOT m.model LIKE 'baseline:%'"""
+                AND p.segment = m.segment AND p.protocol = m.protocol
+                AND p.model = 'baseline:popularity'
+               WHERE m.metric = 'hr@10' AND m.segment = 'all' AND NOT m.model LIKE 'baseline:%'
+               ORDER BY ALL"""
         ).fetchall()
     losing = [
-        f"{e} {model}: HR@10 {v:.3f} vs popularity {p:.3f}" for e, model, v, p in rows if v <= p
+        f"{protocol} {e} {model}: HR@10 {v:.3f} vs popularity {p:.3f}"
+        for protocol, e, model, v, p in rows
+        if v <= p
     ]
     return dg.AssetCheckResult(
         passed=not losing,

@@ -7,19 +7,34 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
+from assets.holdout import SEEN_INPUTS, SEEN_SQL, SPLIT_INPUTS, read_split
 from assets.incremental import Step
 from assets.publishing import write_parsed
+from assets.tuned import load_adapter
 from assets.write_path import lake_step
 from pipelines.resources import (
     EmbeddingSettings,
+    EvaluationSettings,
     OpenAIEmbeddingResource,
     SentenceTransformerResource,
     WarehouseResource,
 )
 from reelreason.embeddings import EmbeddingCache, embed_long_texts, embed_texts, sha256_text
+from reelreason.evaluation import (
+    alpha_curve,
+    choose_alpha,
+    leave_last_out_cases,
+    masked_texts,
+)
 from reelreason.parse.common import Parsed
 from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set
-from reelreason.taste import film_vector_table, rating_parts, user_vector_table
+from reelreason.taste import (
+    film_vector_table,
+    normalize,
+    rating_parts,
+    user_vector_table,
+    vector_matrix,
+)
 from reelreason.users import (
     ccpe_preference_spans,
     dialogue_likes,
@@ -34,7 +49,13 @@ from schemas import arrow_schema
 GROUP = "embeddings"
 BACKENDS = ("st", "openai")
 # The resource that configures each backend (what its vectors depend on).
-BACKEND_RESOURCE = {"st": "sentence_model", "openai": "openai_embeddings"}
+BACKEND_RESOURCE = {
+    "st": "sentence_model",
+    "openai": "openai_embeddings",
+    "tuned": "sentence_model",
+}
+# Spaces trained over another: users' words go through that one's model, then a map.
+BASE_OF = {"tuned": "st"}
 
 
 @dg.multi_asset(
@@ -297,62 +318,125 @@ def movie_embeddings_asset(name: str, alpha_note: str) -> dg.AssetsDefinition:
     return _asset
 
 
+def text_encoder(name: str, step: Step, con, sentence_model, openai_embeddings):
+    """(encode, reason): encode(texts) -> (vectors, tokens, report) puts users' words into
+    space `name`; the tuned space takes them through the st model and its `user_text` map."""
+    backend, skipped = backend_for(
+        BASE_OF.get(name, name), step.context, sentence_model, openai_embeddings
+    )
+    if backend is None:
+        return None, skipped
+    cache, run_id = EmbeddingCache(step.warehouse.lake), step.context.run.run_id
+    adapter = load_adapter(con, "user_text") if name in BASE_OF else None
+    if name in BASE_OF and adapter is None:
+        return None, "no tuned space in this build"
+
+    def encode(texts: dict[str, str]):
+        vectors, tokens, report = embed_long_texts(backend, texts, cache, run_id=run_id)
+        if adapter is not None:
+            vectors = {k: normalize(v @ adapter) for k, v in vectors.items()}
+        return vectors, tokens, report
+
+    return encode, None
+
+
+def validated_alpha(films, ids, likes, holdout, seen, texts, titles, encode, fallback):
+    """α chosen on the validation users (their held-out film masked from their words) and
+    the curve it was chosen on (README, "Evaluation")."""
+    index = {m: i for i, m in enumerate(ids)}
+    cases = leave_last_out_cases(likes, holdout, seen, index, role="validation")
+    validation = {u for u, r in holdout.role.items() if r == "validation"}
+    words = {u: t for u, t in masked_texts(holdout, texts, titles).items() if u in validation}
+    text_vecs = encode(words)[0] if words else {}
+    curve = alpha_curve(cases, films, text_vecs)
+    alpha, why = choose_alpha(curve, fallback)
+    return alpha, why, curve
+
+
 def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
     table = f"user_embeddings_{name}"
+    space_inputs = [f"movie_embeddings_{name}"] + (["tuned_adapters"] if name in BASE_OF else [])
 
     @dg.asset(
         name=table,
         group_name=GROUP,
         kinds={"python", "pandera"},
-        deps=[f"movie_embeddings_{name}", "user_likes", "user_texts"],
+        deps=[*space_inputs, *SPLIT_INPUTS, *SEEN_INPUTS],
         description="User taste vectors: rating part = mean of liked films' vectors (at least "
         "REELREASON_MIN_LIKES likes), text part = the user's own words (cut into token "
-        "windows and averaged: nothing truncated), final = normalise(α·r̂ + (1−α)·t̂) when "
-        "both exist, else the part that exists. Both parts, α, counts and parts used stored.",
+        "windows and averaged: nothing truncated"
+        + ("; through the tuned space's `user_text` map" if name in BASE_OF else "")
+        + "), final = normalise(α·r̂ + (1−α)·t̂) when both exist, else the part that "
+        "exists, with α chosen on validation users (their last like held out and masked "
+        "from their words). Both parts, α, counts and parts used stored.",
     )
-    @lake_step(source="embeddings", resource_keys=[BACKEND_RESOURCE[name], "embedding_settings"])
+    @lake_step(
+        source="embeddings",
+        resource_keys=[
+            BACKEND_RESOURCE[name],
+            "embedding_settings",
+            "evaluation_settings",
+        ],
+    )
     def _asset(
         step: Step,
         sentence_model: SentenceTransformerResource,
         openai_embeddings: OpenAIEmbeddingResource,
         embedding_settings: EmbeddingSettings,
+        evaluation_settings: EvaluationSettings,
     ) -> Parsed:
-        backend, skipped = backend_for(name, step.context, sentence_model, openai_embeddings)
         schema = arrow_schema(table)
-        if backend is None:
-            return step.skip(table, schema, skipped)
-        alpha, min_likes = embedding_settings.alpha, embedding_settings.min_likes
+        min_likes = embedding_settings.min_likes
         with step.session() as con:
+            encode, skipped = text_encoder(name, step, con, sentence_model, openai_embeddings)
             films = con.execute(
-                f"""SELECT vector FROM movie_embeddings_{name}
+                f"""SELECT movie_id, vector, dim, model FROM movie_embeddings_{name}
                     WHERE vector IS NOT NULL ORDER BY movie_id"""
             ).to_arrow_table()
+            if encode is None or not films.num_rows:
+                return step.skip(table, schema, skipped or f"no film vectors in {name}")
             likes = con.execute(
                 f"""SELECT l.user_id, e.film_index FROM user_likes l JOIN (
                         SELECT movie_id, row_number() OVER (ORDER BY movie_id) - 1 AS film_index
                         FROM movie_embeddings_{name} WHERE vector IS NOT NULL) e
                     USING (movie_id)"""
             ).to_arrow_table()
-            texts = dict(con.execute("SELECT user_id, text FROM user_texts").fetchall())
-        rating_part, n_liked = rating_parts(films, likes, backend.dim, min_likes)
-        text_part, tokens, report = embed_long_texts(
-            backend, texts, EmbeddingCache(step.warehouse.lake), run_id=step.context.run.run_id
+            split_likes, holdout, texts, titles = read_split(
+                con, embedding_settings, evaluation_settings
+            )
+            seen = con.execute(SEEN_SQL).fetchall()
+        dim, model = films.column("dim")[0].as_py(), films.column("model")[0].as_py()
+        matrix = vector_matrix(films.column("vector"), dim)
+        alpha, alpha_reason, curve = validated_alpha(
+            matrix,
+            films.column("movie_id").to_pylist(),
+            split_likes,
+            holdout,
+            seen,
+            texts,
+            titles,
+            encode,
+            embedding_settings.alpha,
         )
+        rating_part, n_liked = rating_parts(films, likes, dim, min_likes)
+        text_part, tokens, report = encode(texts)
         data, parts_count = user_vector_table(
             rating_part,
             text_part,
             n_liked,
             tokens,
             alpha=alpha,
-            model=backend.model,
-            dim=backend.dim,
+            model=model,
+            dim=dim,
             schema=schema,
         )
-        fixed_view(step, table, "user_id", backend.dim)
+        fixed_view(step, table, "user_id", dim)
         step.describe(
             table,
-            model=backend.model,
+            model=model,
             alpha=alpha,
+            alpha_chosen_by=alpha_reason,
+            alpha_curve=dg.MetadataValue.md(alpha_markdown(curve, alpha)),
             min_likes=min_likes,
             users_by_parts=dg.MetadataValue.json(dict(parts_count)),
             users_below_min_likes=sum(1 for n in n_liked.values() if n < min_likes),
@@ -361,6 +445,17 @@ def user_embeddings_asset(name: str) -> dg.AssetsDefinition:
         return Parsed({table: data})
 
     return _asset
+
+
+def alpha_markdown(curve: list[dict], chosen: float) -> str:
+    lines = ["| α | HR@10 | NDCG@10 | MRR | users |", "|---|---|---|---|---|"]
+    for p in curve:
+        mark = " ← chosen" if p["alpha"] == chosen else ""
+        lines.append(
+            f"| {p['alpha']:.1f}{mark} | {p['hr@10']:.3f} | {p['ndcg@10']:.3f} | "
+            f"{p['mrr']:.4f} | {p['n']} |"
+        )
+    return "\n".join(lines)
 
 
 @dg.asset(
@@ -411,4 +506,5 @@ embedding_assets = [
     movie_embeddings_asset("openai", "OpenAI-compatible endpoint"),
     user_embeddings_asset("st"),
     user_embeddings_asset("openai"),
+    user_embeddings_asset("tuned"),
 ]

@@ -2,70 +2,67 @@
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import pyarrow as pa
 
+from assets.embeddings import text_encoder
+from assets.holdout import SEEN_INPUTS, SEEN_SQL, SPLIT_INPUTS, read_split
 from assets.incremental import Step
+from assets.tuned import BASE, config_from, train_cached
 from assets.write_path import lake_step
 from pipelines.resources import (
     EmbeddingSettings,
     EvaluationSettings,
     OpenAIEmbeddingResource,
     SentenceTransformerResource,
+    TuningSettings,
 )
 from reelreason.embeddings import (
     EmbeddingCache,
-    embed_long_texts,
     embed_texts,
     sha256_text,
 )
 from reelreason.evaluation import (
+    Holdout,
+    alpha_curve,
+    blended,
     bootstrap_ci,
+    choose_alpha,
+    choose_blend,
     concat_profiles,
     emotion_profile_table,
     genre_rows,
     genre_separation,
-    held_out_splits,
+    leave_last_out_cases,
     macro_f1,
+    masked_texts,
+    popularity_counts,
     prototypes,
-    rank_held_out,
-    summary_rows,
-    training_popularity,
-    user_vector,
+    rank_cases,
+    result_rows,
+    time_split_cases,
+    training_likes,
+    user_query,
 )
 from reelreason.keyphrases import genre_precision, load_requests, retrieve
 from reelreason.parse.common import Parsed
-from reelreason.plots import markdown_image, metrics_chart, taste_map
-from reelreason.taste import vector_matrix
+from reelreason.plots import alpha_chart, markdown_image, metrics_chart, taste_map
+from reelreason.taste import normalize, vector_matrix
 from schemas import arrow_schema
 
 GROUP = "evaluation"
 BACKENDS = ("st", "openai")
+# Every space scored: the two base spaces and the one trained on this build's likes.
+SPACES = (*BACKENDS, "tuned")
 # What the emotion prototypes are made of (the texts encoded once, by goemotions_encoded).
 EMOTION_INPUTS = ["goemotions_texts", "goemotions_emotions", "goemotions_encoded"]
 # Runs after the user vectors, without reading them: the held-out users' texts (their
 # windows) are then in the embedding cache, never encoded by both steps at once.
-ORDER_ONLY = [f"user_embeddings_{b}" for b in BACKENDS]
-
-
-# Every film a user rated or mentioned: these are never recommended back to them.
-SEEN_SQL = """
-SELECT 'movielens:' || r.user_id AS user_id, x.movie_id FROM ml1m_ratings r
-JOIN movie_xref x ON x.source = 'ml1m' AND x.source_id = CAST(r.movie_id AS VARCHAR)
-UNION SELECT 'movietweetings:' || r.user_id, x.movie_id FROM movietweetings_ratings r
-JOIN movie_xref x ON x.source = 'movietweetings' AND x.source_id = r.imdb_id
-UNION SELECT 'redial:conv:' || m.conversation_id, x.movie_id FROM redial_mentions m
-JOIN movie_xref x ON x.source = 'redial' AND x.source_id = m.redial_movie_id
-UNION SELECT 'inspired:dialog:' || u.dialog_id, x.movie_id
-FROM (SELECT dialog_id, unnest(movies) AS t FROM inspired_utterances) u
-JOIN movie_xref x ON x.source = 'inspired_mention' AND x.source_id = u.t
-UNION SELECT 'ccpe:conv:' || s.conversation_id, x.movie_id FROM ccpe_segments s
-JOIN movie_xref x ON x.source = 'ccpe' AND x.source_id = trim(s.text)
-WHERE s.entity_type = 'MOVIE_OR_SERIES'
-"""
+ORDER_ONLY = [f"user_embeddings_{b}" for b in SPACES]
 
 
 def _backend(name, context, sentence_model, openai_embeddings):
@@ -93,27 +90,22 @@ def _load_space(con, name: str):
     kinds={"python", "pandera"},
     metadata={"order_only_deps": ORDER_ONLY},
     deps=[
-        "movie_embeddings_st",
-        "movie_embeddings_openai",
-        "user_likes",
-        "user_texts",
-        "movies",
-        "movie_xref",
+        *[f"movie_embeddings_{s}" for s in SPACES],
+        "tuned_adapters",
+        *SPLIT_INPUTS,
         *EMOTION_INPUTS,
         *ORDER_ONLY,
         "keyphrase_embeddings_st",
-        # what users have already seen, never recommended back (SEEN_SQL)
-        "ml1m_ratings",
-        "movietweetings_ratings",
-        "redial_mentions",
-        "inspired_utterances",
-        "ccpe_segments",
+        *SEEN_INPUTS,
     ],
-    description="Per embedding model and source: leave-last-out HR@10, NDCG@10, MRR@10 and "
-    "Recall@50 with 95% bootstrap intervals, next to popularity (training part only) and "
-    "random baselines on the same split; genre separation; the emotion prototypes' macro-F1 "
-    "on held-out GoEmotions texts; keyphrase retrieval (max and sum) against single film "
-    "vectors on 30 written requests (genre precision@10). Plots on this asset's page.",
+    description="Per embedding space (st, openai, tuned), on one split decided before "
+    "anything was trained: leave-last-out and a global time split (rating sources), per "
+    "source and segment (rating/dialogue users, few likes, cold films), HR@10, NDCG@10, "
+    "MRR@10, Recall@50, catalogue coverage and popularity bias of the top 10, with 95% "
+    "bootstrap intervals, next to popularity, random and popularity blended with the "
+    "space; α chosen on validation users and its curve; genre separation; the emotion "
+    "prototypes' macro-F1; keyphrase retrieval against single film vectors on 30 written "
+    "requests. Plots on this asset's page.",
 )
 @lake_step(source="evaluation")
 def eval_results(
@@ -122,23 +114,62 @@ def eval_results(
     openai_embeddings: OpenAIEmbeddingResource,
     embedding_settings: EmbeddingSettings,
     evaluation_settings: EvaluationSettings,
+    tuning: TuningSettings,
 ) -> Parsed:
     context, build_id = step.context, step.context.run.run_id
     cache = EmbeddingCache(step.warehouse.lake)
     with step.session() as con:
         data = read_eval_inputs(con, step.warehouse.lake.data_tables(con))
+        likes, holdout, texts, titles = read_split(con, embedding_settings, evaluation_settings)
+        encoders = {
+            name: text_encoder(name, step, con, sentence_model, openai_embeddings)[0]
+            for name in SPACES
+        }
+    split = Split(likes, holdout, texts, titles, data.seen_rows)
     rows: list[dict] = []
     plots: dict[str, bytes] = {}
+    curves: dict[str, list[dict]] = {}
     for name, space in data.spaces.items():
         if space is None:
             context.log.info(f"no {name} movie embeddings in this build: not evaluated")
             continue
-        backend = _backend(name, context, sentence_model, openai_embeddings)
-        space_rows, space_plots = evaluate_space(
-            name, space, backend, data, cache, build_id, embedding_settings, evaluation_settings
+        retrain = None
+        if name == "tuned" and data.spaces.get(BASE) is not None:
+            retrain = partial(
+                _train_on_the_past,
+                base=data.spaces[BASE][1],
+                folder=Path(step.warehouse.root) / "models",
+                config=config_from(tuning, evaluation_settings.seed),
+                log=context.log,
+            )
+        space_rows, space_plots, curves[name] = evaluate_space(
+            name,
+            space,
+            encoders[name],
+            split,
+            data,
+            build_id,
+            embedding_settings,
+            evaluation_settings,
+            retrain,
         )
+        context.log.info(f"{name}: {len(space_rows):,} result rows")
         rows += space_rows
         plots.update(space_plots)
+        backend = _backend(name, context, sentence_model, openai_embeddings)
+        if name in BACKENDS and backend is not None and data.go:
+            rows += _emotion_eval(
+                backend,
+                cache,
+                build_id,
+                name,
+                space[2],
+                data.go,
+                data.emotions,
+                evaluation_settings.seed,
+            )
+    if any(c and c[0]["n"] for c in curves.values()):
+        plots["alpha_curves"] = alpha_chart(curves)
     if data.phrase_rows and data.spaces.get("st") is not None:
         backend = _backend("st", context, sentence_model, openai_embeddings)
         rows += _keyphrase_eval(
@@ -170,30 +201,43 @@ HEADLINE = ("hr@10", "ndcg@10", "mrr@10", "recall@50")
 
 
 def headline_metrics(rows: list[dict]) -> dict[str, float]:
-    """One number per (metric, space, model or baseline) over all users, as
-    `hr@10/st` or `hr@10/st:baseline:popularity`: numeric metadata, so the asset's Plots tab
-    charts quality build over build."""
-    return {
+    """One number per (metric, space, model or baseline) over all leave-last-out users, as
+    `hr@10/st` or `hr@10/st:baseline:popularity`, and each space's chosen α as `alpha/st`:
+    numeric metadata, so the asset's Plots tab charts quality build over build."""
+    out = {
         f"{r['metric']}/{r['embedding']}"
         + (f":{r['model']}" if r["model"].startswith("baseline:") else ""): round(r["value"], 4)
         for r in rows
-        if r["segment"] == "all" and r["metric"] in HEADLINE and r["value"] is not None
+        if r["protocol"] == "leave_last_out"
+        and r["segment"] == "all"
+        and r["metric"] in HEADLINE
+        and r["value"] is not None
     }
+    out |= {f"alpha/{r['embedding']}": r["value"] for r in rows if r["metric"] == "chosen_alpha"}
+    return out
 
 
 @dataclass
 class EvalInputs:
     """What the evaluation reads from the build, once."""
 
-    likes: list[tuple]
     seen_rows: list[tuple]
-    texts: dict[str, str]
-    titles: dict[str, list[str]]
     film_genres: dict[str, list[str]]
     go: list[tuple]
     emotions: list[str]
     spaces: dict[str, tuple | None]
     phrase_rows: list[tuple]
+
+
+@dataclass
+class Split:
+    """The likes and the plan every space is scored on (assets/holdout.py)."""
+
+    likes: list[tuple]
+    holdout: Holdout
+    texts: dict[str, str]
+    titles: dict[str, list[str]]
+    seen_rows: list[tuple]
 
 
 def goemotions_labelled(con) -> list[tuple]:
@@ -213,20 +257,12 @@ def emotion_names(con) -> list[str]:
 
 
 def read_eval_inputs(con, data_tables: list[str]) -> EvalInputs:
-    titles = defaultdict(list)
-    for mid, t in con.execute(
-        "SELECT movie_id, title FROM movies UNION SELECT movie_id, source_title FROM movie_xref"
-    ).fetchall():
-        titles[mid].append(t)
     return EvalInputs(
-        likes=con.execute("SELECT user_id, source, movie_id, position FROM user_likes").fetchall(),
         seen_rows=con.execute(SEEN_SQL).fetchall(),
-        texts=dict(con.execute("SELECT user_id, text FROM user_texts").fetchall()),
-        titles=titles,
         film_genres=dict(con.execute("SELECT movie_id, genres FROM movies").fetchall()),
         go=goemotions_labelled(con),
         emotions=emotion_names(con),
-        spaces={name: _load_space(con, name) for name in BACKENDS},
+        spaces={name: _load_space(con, name) for name in SPACES},
         phrase_rows=(
             con.execute(
                 "SELECT movie_id, phrase, vector FROM keyphrase_embeddings_st ORDER BY movie_id"
@@ -237,61 +273,163 @@ def read_eval_inputs(con, data_tables: list[str]) -> EvalInputs:
     )
 
 
+def _train_on_the_past(sequences, *, base, folder, config, log) -> np.ndarray:
+    """The tuned space as it would have been trained at the time split's cutoff."""
+    space, _ = train_cached(folder, base, sequences, [], config, log)
+    return space.film_vectors
+
+
+def _row(common: dict, **values) -> dict:
+    return {"ci_low": None, "ci_high": None, "alpha": None, **common, **values}
+
+
 def evaluate_space(
-    name, space, backend, data: EvalInputs, cache, build_id, embedding_settings, evaluation
-) -> tuple[list[dict], dict[str, bytes]]:
-    """One embedding space: leave-last-out ranking against the baselines, genre separation,
-    emotion prototypes; its metrics chart and taste map."""
+    name,
+    space,
+    encode,
+    split: Split,
+    data: EvalInputs,
+    build_id,
+    embedding_settings,
+    evaluation,
+    retrain=None,
+) -> tuple[list[dict], dict[str, bytes], list[dict]]:
+    """One space on the shared split: α on validation users, then leave-last-out and the
+    time split against the baselines, genre separation; its metrics chart and taste map.
+    `retrain(sequences) -> film vectors` retrains a trained space on the time split's past
+    (base spaces need none: they never saw a like)."""
     seed = evaluation.seed
     ids, film_vecs, model = space
-    held = held_out_splits(
-        data.likes,
-        data.seen_rows,
-        {m: i for i, m in enumerate(ids)},
-        data.texts,
-        data.titles,
+    index = {m: i for i, m in enumerate(ids)}
+    likes, holdout = split.likes, split.holdout
+    test = leave_last_out_cases(likes, holdout, split.seen_rows, index, role="test")
+    validation = leave_last_out_cases(likes, holdout, split.seen_rows, index, role="validation")
+    # Users' words without their held-out film, in this space (None: no text part here).
+    words = masked_texts(holdout, split.texts, split.titles)
+    text_vecs = encode(words)[0] if encode is not None and words else {}
+    common = {"build_id": build_id, "embedding": name}
+    curve = alpha_curve(validation, film_vecs, text_vecs)
+    alpha, _why = choose_alpha(curve, embedding_settings.alpha)
+    rows = [
+        _row(
+            common,
+            protocol="alpha_validation",
+            model=model,
+            alpha=p["alpha"],
+            metric=m,
+            segment="validation",
+            value=p[m],
+            n=p["n"],
+        )
+        for p in curve
+        for m in ("hr@10", "ndcg@10", "mrr")
+        if p["n"]
+    ]
+    rows.append(
+        _row(
+            common,
+            protocol="alpha_validation",
+            model=model,
+            alpha=alpha,
+            metric="chosen_alpha",
+            segment="validation",
+            value=alpha,
+            n=curve[0]["n"],
+        )
+    )
+    popularity = popularity_counts(training_likes(likes, holdout), index)
+
+    def content(case):
+        return film_vecs @ user_query(film_vecs, case, text_vecs.get(case.user_id), alpha)
+
+    weight = choose_blend(validation, content, popularity)
+    rows += _scored(
+        test,
+        film_vecs,
+        content,
+        popularity,
+        weight,
+        model,
+        alpha,
+        {**common, "protocol": "leave_last_out"},
+        seed,
+    )
+    # The time split: what rating users liked before the cutoff predicts what came after.
+    cases = time_split_cases(
+        likes,
+        holdout,
+        index,
         min_likes=embedding_settings.min_likes,
         users_per_source=evaluation.users_per_source,
         seed=seed,
     )
-    # Text parts without the held-out film, embedded through the cache.
-    text_vecs = {}
-    if held.masked_texts and backend is not None:
-        text_vecs, _, _ = embed_long_texts(backend, held.masked_texts, cache, run_id=build_id)
-    popularity = training_popularity(held, len(ids))
-    ranks = rank_held_out(
-        held, film_vecs, text_vecs, popularity, alpha=embedding_settings.alpha, seed=seed
-    )
-    rows: list[dict] = []
-    for seg, per_method in sorted(ranks.items()):
-        rows += summary_rows(build_id, name, model, seg, per_method, seed)
+    if cases:
+        past = training_likes(likes, holdout, past_only=True)
+        past_vecs = (
+            retrain([[index[m] for m in ms if m in index] for ms in past.values()])
+            if retrain
+            else film_vecs
+        )
+
+        def past_content(case):
+            return past_vecs @ normalize(past_vecs[case.train].mean(axis=0))
+
+        rows += _scored(
+            cases,
+            past_vecs,
+            past_content,
+            popularity_counts(past, index),
+            weight,
+            model,
+            None,
+            {**common, "protocol": "time_split"},
+            seed,
+        )
     genres = [data.film_genres.get(m) or [] for m in ids]
-    rows += genre_rows(build_id, name, model, genre_separation(film_vecs, genres, seed=seed))
-    # Emotion prototypes classify held-out single-label GoEmotions texts.
-    if backend is not None and data.go:
-        rows += _emotion_eval(backend, cache, build_id, name, model, data.go, data.emotions, seed)
+    rows += [
+        {**r, "protocol": "genre_separation", "alpha": None}
+        for r in genre_rows(build_id, name, model, genre_separation(film_vecs, genres, seed=seed))
+    ]
     plots = {}
     model_rows = [
         r
         for r in rows
-        if r["segment"] == "all" and not r["metric"].startswith(("genre", "emotion"))
+        if r["protocol"] == "leave_last_out" and r["segment"] == "all" and r["metric"] in HEADLINE
     ]
     if model_rows:
         plots[f"{name}_metrics"] = metrics_chart(model_rows)
     firsts = [(data.film_genres.get(m) or ["(none)"])[0] for m in ids]
     # A few users from each source, so the map shows where different audiences sit.
-    sample_users = [
-        s
-        for src in sorted(held.by_source)
-        for s in [x for x in held.chosen if held.source_of[x.user_id] == src][:2]
+    sample = [
+        c
+        for src in sorted({c.source for c in test})
+        for c in [x for x in test if x.source == src][:2]
     ][:8]
     user_vecs = np.array(
-        [user_vector(film_vecs, s.train + [s.held_out]) for s in sample_users]
+        [normalize(film_vecs[c.train + [c.target]].mean(axis=0)) for c in sample]
     ).reshape(-1, film_vecs.shape[1])
     plots[f"{name}_taste_map"] = taste_map(
-        film_vecs, firsts, user_vecs, [s.user_id for s in sample_users]
+        film_vecs, firsts, user_vecs, [c.user_id for c in sample]
     )
-    return rows, plots
+    return rows, plots, curve
+
+
+def _scored(cases, film_vecs, content, popularity, weight, model, alpha, common, seed):
+    """The rows of one protocol: the space and the three baselines on the same cases."""
+    noise = np.random.default_rng(seed + 1)
+    ranked = {
+        model: rank_cases(cases, content),
+        "baseline:popularity": rank_cases(cases, lambda c: popularity),
+        "baseline:random": rank_cases(cases, lambda c: noise.random(len(film_vecs))),
+        "baseline:popularity_blend": rank_cases(
+            cases, lambda c: blended(content(c), popularity, weight)
+        ),
+    }
+    alphas = {model: alpha, "baseline:popularity_blend": weight}
+    return [
+        {**r, "alpha": alphas.get(r["model"])}
+        for r in result_rows(cases, ranked, popularity, common, seed=seed)
+    ]
 
 
 def _keyphrase_eval(backend, cache, build_id, seed, phrase_rows, space, film_genres) -> list[dict]:
@@ -326,6 +464,8 @@ def _keyphrase_eval(backend, cache, build_id, seed, phrase_rows, space, film_gen
         rows.append(
             {
                 "build_id": build_id,
+                "protocol": "keyphrase_retrieval",
+                "alpha": None,
                 "embedding": "st",
                 "model": method if method.startswith("baseline") else f"{method}:{model}",
                 "metric": "genre_precision@10",
@@ -361,6 +501,8 @@ def _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed) -> 
     base = macro_f1(truth, [majority[0][0]] * len(truth)) if majority else float("nan")
     common = {
         "build_id": build_id,
+        "protocol": "emotion_prototypes",
+        "alpha": None,
         "embedding": name,
         "metric": "emotion_macro_f1",
         "segment": "goemotions_heldout",
@@ -375,26 +517,35 @@ def _emotion_eval(backend, cache, build_id, name, model, go, emotions, seed) -> 
 
 
 def _summary_markdown(rows: list[dict]) -> str:
+    """The ranking table (all users and each segment), then the other checks, one line each."""
     lines = [
-        "| embedding | segment | model | hr@10 | ndcg@10 | mrr@10 | recall@50 | n |",
-        "|---|---|---|---|---|---|---|---|",
+        "| protocol | embedding | segment | model | α | hr@10 | ndcg@10 | mrr@10 | recall@50 "
+        "| coverage@10 | popularity bias | n |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    shown = (*HEADLINE, "coverage@10", "popularity_bias@10")
     keyed = defaultdict(dict)
     for r in rows:
-        if r["metric"] in ("hr@10", "ndcg@10", "mrr@10", "recall@50"):
-            keyed[(r["embedding"], r["segment"], r["model"])][r["metric"]] = r
-    for (emb, seg, model), ms in sorted(keyed.items()):
+        if r["protocol"] in ("leave_last_out", "time_split") and r["metric"] in shown:
+            keyed[(r["protocol"], r["embedding"], r["segment"], r["model"])][r["metric"]] = r
+    for (protocol, emb, seg, model), ms in sorted(keyed.items()):
         cells = []
-        for m in ("hr@10", "ndcg@10", "mrr@10", "recall@50"):
+        for m in shown:
             r = ms.get(m)
             cells.append(f"{r['value']:.3f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]" if r else "")
-        n = next(iter(ms.values()))["n"]
-        lines.append(f"| {emb} | {seg} | {model} | " + " | ".join(cells) + f" | {n} |")
-    other = [r for r in rows if r["segment"] in ("macro", "goemotions_heldout")]
-    for r in other:
+        first = next(iter(ms.values()))
+        alpha = "" if first["alpha"] is None else f"{first['alpha']:.1f}"
         lines.append(
-            f"\n- {r['embedding']} {r['model']} {r['metric']} ({r['segment']}): {r['value']:.3f}"
+            f"| {protocol} | {emb} | {seg} | {model} | {alpha} | "
+            + " | ".join(cells)
+            + f" | {first['n']} |"
         )
+    for r in rows:
+        if r["segment"] in ("macro", "goemotions_heldout") or r["metric"] == "chosen_alpha":
+            lines.append(
+                f"\n- {r['embedding']} {r['model']} {r['metric']} ({r['segment']}): "
+                f"{r['value']:.3f}"
+            )
     return "\n".join(lines)
 
 

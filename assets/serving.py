@@ -6,7 +6,8 @@ from collections import defaultdict
 import dagster as dg
 import pyarrow as pa
 
-from assets.evaluation import BACKENDS, SEEN_SQL
+from assets.evaluation import SPACES
+from assets.holdout import SEEN_INPUTS, SEEN_SQL
 from pipelines.resources import WarehouseResource
 from reelreason.serving import RECALL_TARGET, Space, write_bundle
 
@@ -42,14 +43,9 @@ def seen_rows(seen: list[tuple[str, str]], users: pa.Table, films: pa.Table) -> 
     deps=[
         "parquet_export",
         "movies",
-        *[f"{kind}_embeddings_{b}" for kind in ("movie", "user") for b in BACKENDS],
+        *[f"{kind}_embeddings_{b}" for kind in ("movie", "user") for b in SPACES],
         # what each user already rated or mentioned (SEEN_SQL): `--exclude-seen`
-        "ml1m_ratings",
-        "movietweetings_ratings",
-        "redial_mentions",
-        "inspired_utterances",
-        "ccpe_segments",
-        "movie_xref",
+        *SEEN_INPUTS,
     ],
     description="Per embedding space with vectors, a serving bundle in the build's export "
     "(`exports/<build>/serving/<space>/`): films.parquet and users.parquet with "
@@ -66,7 +62,7 @@ def serving_bundle(
     metadata: dict = {}
     with lake.connect(read_only=True, snapshot=build["snapshot_id"]) as con:
         seen = con.execute(SEEN_SQL).fetchall()
-        for name in BACKENDS:
+        for name in SPACES:
             films = con.execute(FILMS_SQL.format(space=name)).to_arrow_table()
             if not films.num_rows:
                 metadata[f"{name}_status"] = "no film vectors in this build: no bundle"
@@ -80,6 +76,8 @@ def serving_bundle(
                     WHERE starts_with(c.space, ?)""",
                 [f"{name}:"],
             ).fetchone()
+            # A trained space is named by its model, which carries its training's content key.
+            space_id = space_id or model
             users = con.execute(USERS_SQL.format(space=name)).to_arrow_table()
             users = users.append_column("seen", seen_rows(seen, users, films))
             folder = lake.exports_path / build["build_id"] / "serving" / name

@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(verb, help=about)
         p.add_argument(key, help="e.g. tmdb:603" if key == "movie_id" else "e.g. movielens:1")
         p.add_argument("-k", type=int, default=10, help="how many films (default 10)")
-        p.add_argument("--space", default="st", help="embedding space: st or openai")
+        p.add_argument("--space", default="st", help="embedding space: st, openai or tuned")
         p.add_argument("--bundle", default=None, help="a bundle folder (default: current)")
         if verb == "recommend":
             p.add_argument(

@@ -12,6 +12,7 @@ from assets.operations import NIGHTLY_JOB, operations, parquet_export
 from assets.raw import raw_assets_for
 from assets.serving import serving_bundle
 from assets.staging import STAGING_TABLES, staging_assets
+from assets.tuned import tuned_assets
 from pipelines.resources import (
     ChatModelResource,
     EmbeddingSettings,
@@ -20,6 +21,7 @@ from pipelines.resources import (
     RawFilesResource,
     SentenceTransformerResource,
     TmdbResource,
+    TuningSettings,
     WarehouseResource,
 )
 from pipelines.settings import SAMPLE_TMDB_SEED, Settings
@@ -38,6 +40,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *staging_assets,
         *movie_assets,
         *embedding_assets,
+        *tuned_assets,
         *keyphrase_assets,
         *evaluation_assets,
     ]
@@ -74,6 +77,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "chat_model": ChatModelResource(**settings.feeding("chat_model")),
             "embedding_settings": EmbeddingSettings(**settings.feeding("embedding_settings")),
             "evaluation_settings": EvaluationSettings(**settings.feeding("evaluation_settings")),
+            "tuning": TuningSettings(**settings.feeding("tuning")),
         },
         # Steps in parallel processes; the warehouse serialises their commits (a file lock on
         # SQLite, PostgreSQL's own locking + retries on a shared catalog).

@@ -308,6 +308,15 @@ class EvaluationSettings(dg.ConfigurableResource):
     users_per_source: int
 
 
+class TuningSettings(dg.ConfigurableResource):
+    """How the tuned space is trained (REELREASON_TUNE_DIM, _EPOCHS, _MAX_STEPS)."""
+
+    # Configured by pipelines/settings.py.
+    dim: int
+    epochs: float
+    max_steps: int
+
+
 class ChatModelResource(ReadsCredentials, dg.ConfigurableResource):
     """An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM) that writes
     keyphrases. Enabled only when REELREASON_LLM_BASE_URL or REELREASON_LLM_API_KEY is set

@@ -53,6 +53,28 @@ def metrics_chart(rows: list[dict], metrics=("hr@10", "ndcg@10", "mrr@10", "reca
     return _png(fig)
 
 
+def alpha_chart(curves: dict[str, list[dict]]) -> bytes:
+    """Validation HR@10 and mean reciprocal rank against α, one line per space, the chosen α
+    (best MRR) marked."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for name, curve in curves.items():
+        if not curve or not curve[0]["n"]:
+            continue
+        alphas = [p["alpha"] for p in curve]
+        for ax, metric in zip(axes, ("hr@10", "mrr"), strict=True):
+            label = f"{name} (n={curve[0]['n']})"
+            (line,) = ax.plot(alphas, [p[metric] for p in curve], marker="o", label=label)
+            best = max(curve, key=lambda p: (p["mrr"], p["alpha"]))
+            ax.plot([best["alpha"]], [best[metric]], "*", markersize=14, color=line.get_color())
+    for ax, metric in zip(axes, ("HR@10", "mean reciprocal rank"), strict=True):
+        ax.set_xlabel("α (weight of the rating part)")
+        ax.set_ylabel(metric)
+        ax.legend(fontsize=8)
+    fig.suptitle("α on validation users with both parts (★ chosen)")
+    return _png(fig)
+
+
 def taste_map(
     film_vectors: np.ndarray,
     film_genres: list[str],

@@ -74,12 +74,11 @@ _SCALAR_TYPES = {
     "string[pyarrow]": "VARCHAR",
 }
 # `object` columns that are not lists of strings (those are named in `_list_columns`).
+# An `object` column's DuckDB type, from the Arrow type its field names (schemas/arrow.py).
 _OBJECT_TYPES = {
-    "vector": "FLOAT[]",
-    "rating_vector": "FLOAT[]",
-    "text_vector": "FLOAT[]",
-    "source_years": "SMALLINT[]",
-    "references": "VARCHAR[]",
+    "list<float32>": "FLOAT[]",
+    "list<int16>": "SMALLINT[]",
+    "list<string>": "VARCHAR[]",
 }
 
 
@@ -91,8 +90,9 @@ def duckdb_type(model: type, column: str, dtype: str) -> str:
     if dtype == "object":
         if column in getattr(model, "_list_columns", ()):
             return "VARCHAR[]"
+        named = (model.to_schema().columns[column].metadata or {}).get("arrow")
         # Unknown: the docs test compares every type with a real build and says so.
-        return _OBJECT_TYPES.get(column, "LIST")
+        return _OBJECT_TYPES.get(named, "LIST")
     return dtype
 
 
@@ -345,6 +345,8 @@ INTERNAL_COLUMNS = {
         "ci_low": "95% interval, low end",
         "ci_high": "95% interval, high end",
         "n": "users, pairs or texts measured",
+        "protocol": "as in `eval_results` (`leave_last_out` for builds before the time split)",
+        "alpha": "as in `eval_results`",
     },
     "quarantine": {
         "source": "dataset",
@@ -532,6 +534,7 @@ SELECT b.published_at, left(m.build_id, 8) AS build, m.model,
 FROM build_metrics m
 JOIN builds b USING (build_id)
 WHERE m.metric = 'hr@10' AND m.segment = 'all' AND m.embedding = 'st'
+  AND m.protocol = 'leave_last_out'
 ORDER BY b.published_at, m.model""",
     ),
     Example(
@@ -542,7 +545,7 @@ ORDER BY b.published_at, m.model""",
         "the oldest one kept: the listing's last line).",
         code="""\
 .venv/bin/reelreason builds
-.venv/bin/reelreason sql --build "$(.venv/bin/reelreason builds | tail -1 | cut -d, -f1)" "SELECT metric, model, round(value, 3) AS value FROM eval_results WHERE segment = 'all' AND metric = 'hr@10' ORDER BY model"
+.venv/bin/reelreason sql --build "$(.venv/bin/reelreason builds | tail -1 | cut -d, -f1)" "SELECT embedding, model, round(value, 3) AS value FROM eval_results WHERE segment = 'all' AND metric = 'hr@10' AND protocol = 'leave_last_out' ORDER BY embedding, model"
 """,
         kind="shell",
     ),

@@ -11,6 +11,14 @@ from schemas.staging import Int16, Int32, Int64, PerEmotionColumns, Table
 
 USER_ID = r"^(movielens:\d+|movietweetings:\d+|redial:conv:.+|inspired:dialog:.+|ccpe:conv:.+)$"
 LIKE_SOURCES = ["movielens", "movietweetings", "redial", "inspired", "ccpe"]
+EVAL_PROTOCOLS = (
+    "leave_last_out",
+    "time_split",
+    "alpha_validation",
+    "genre_separation",
+    "emotion_prototypes",
+    "keyphrase_retrieval",
+)
 
 
 class UserLikes(Table):
@@ -154,26 +162,67 @@ class UserEmbeddings(_Vectors, _UserKey):
     )
 
 
+class TunedAdapters(Table):
+    """The tuned space's two linear maps from its base space (`st`), one row per base
+    dimension: a film's base vector x maps to normalise(x·W) with W the `film_text` rows
+    (what a film nobody liked in training gets, and how a new film would enter); a user's
+    text vector t maps to normalise(t·T) with T the `user_text` rows (the text part of a
+    tuned user vector). README, "The tuned space"."""
+
+    part: Series[str] = pa.Field(isin=["film_text", "user_text"], description="which map")
+    row: Series[Int32] = pa.Field(ge=0, description="the base vector's component")
+    base_model: Series[str] = pa.Field(description="the base space's model")
+    model: Series[str] = pa.Field(description="the tuned space (`movie_embeddings_tuned.model`)")
+    weights: Series[object] = pa.Field(
+        description="that row of the map: FLOAT[tuned dim]", metadata=arrow("list<float32>")
+    )
+
+    _key = ("part", "row")
+
+
 class EvalResults(Table):
-    """Offline evaluation of this build: one row per (embedding, model, metric, segment),
-    each with a 95% bootstrap interval (README, "Evaluation")."""
+    """Offline evaluation of this build: one row per (protocol, embedding, model, metric,
+    segment), each with a 95% bootstrap interval (README, "Evaluation")."""
 
     build_id: Series[str] = pa.Field(
         description="the run that computed it (a later build whose inputs were unchanged "
         "reuses the rows; `build_metrics` lists them under each build's own id)"
     )
-    embedding: Series[str] = pa.Field(isin=["st", "openai"], description="embedding backend")
+    protocol: Series[str] = pa.Field(
+        isin=list(EVAL_PROTOCOLS),
+        description="`leave_last_out` (each test user's last like held out), `time_split` "
+        "(rating likes after a global cutoff predicted from those before it), "
+        "`alpha_validation` (the α curve on validation users), or the non-ranking checks "
+        "`genre_separation`, `emotion_prototypes`, `keyphrase_retrieval`",
+    )
+    embedding: Series[str] = pa.Field(
+        isin=["st", "openai", "tuned"],
+        description="embedding space: `st`, `openai`, or `tuned` (trained on this build's "
+        "likes over `st`)",
+    )
     model: Series[str] = pa.Field(
-        description="the embedding model, or `baseline:popularity` / `baseline:random` / "
+        description="the space's model, or `baseline:popularity` / `baseline:random` / "
+        "`baseline:popularity_blend` (popularity blended with this space's scores) / "
         "`baseline:majority`"
     )
+    alpha: Series[float] = pa.Field(
+        nullable=True,
+        ge=0,
+        le=1,
+        description="α of the user vectors scored: the chosen one, or on `alpha_validation` "
+        "rows the grid point; the popularity weight on `baseline:popularity_blend` rows",
+    )
     metric: Series[str] = pa.Field(
-        description="`hr@10`, `ndcg@10`, `mrr@10`, `recall@50`, `genre_gap`, "
-        "`genre_relative_gap`, `genre_same`, `genre_diff`, `emotion_macro_f1`"
+        description="`hr@10`, `ndcg@10`, `mrr@10`, `recall@50`, `coverage@10` (share of "
+        "films in anyone's top 10), `popularity_bias@10` (mean popularity percentile of the "
+        "top 10), `mrr` (whole ranking), `chosen_alpha`, `genre_gap`, `genre_relative_gap`, "
+        "`genre_same`, `genre_diff`, `emotion_macro_f1`, `genre_precision@10`"
     )
     segment: Series[str] = pa.Field(
-        description="a source (`movielens`, …) or `all`; a genre or `macro`; "
-        "or `goemotions_heldout`"
+        description="a source (`movielens`, …), `all`, `rating_users`, `dialogue_users`, "
+        "`few_likes` (≤ 5 training likes), `cold_films` (held-out film liked by nobody in "
+        "training); a genre or `macro`; `validation`; `goemotions_heldout`; "
+        "`keyphrase_requests`"
     )
     value: Series[float] = pa.Field(nullable=True, description="the metric")
     ci_low: Series[float] = pa.Field(nullable=True, description="95% interval, low end")

@@ -212,10 +212,11 @@ def check_older_build_cli(builder, example, tmp_path):
     build_id = builder.lake.resolve_build()["build_id"]
     out = _as_printed(builder, example, tmp_path)
     assert build_id in out  # `reelreason builds`
-    rows = list(csv.reader(io.StringIO(out[out.index("metric,model,value") :])))
-    assert rows[0] == ["metric", "model", "value"]
+    rows = list(csv.reader(io.StringIO(out[out.index("embedding,model,value") :])))
+    assert rows[0] == ["embedding", "model", "value"]
     models = {r[1] for r in rows[1:]}
     assert "baseline:popularity" in models and len(models) >= 2
+    assert {r[0] for r in rows[1:]} == {"st", "tuned"}  # one row per space and method
 
 
 def check_older_build_duckdb(builder, example, tmp_path):

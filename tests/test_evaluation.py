@@ -7,64 +7,143 @@ import numpy as np
 import pytest
 
 from reelreason.evaluation import (
-    Split,
+    Case,
+    Ranked,
+    alpha_curve,
     bootstrap_ci,
-    evaluate_split,
+    choose_alpha,
+    coverage_ci,
     genre_separation,
-    leave_last_out,
+    leave_last_out_cases,
     macro_f1,
-    metrics_for_rank,
-    rank_of,
-    user_vector,
+    masked_texts,
+    per_user_metrics,
+    plan_holdout,
+    popularity_counts,
+    rank_cases,
+    time_split_cases,
+    training_likes,
+    user_query,
 )
 from tests.conftest import step_errors
 
 
 def test_metrics_by_hand():
-    assert metrics_for_rank(1) == {"hr@10": 1, "ndcg@10": 1, "mrr@10": 1, "recall@50": 1}
-    m3 = metrics_for_rank(3)
-    assert m3["ndcg@10"] == pytest.approx(1 / math.log2(4)) == pytest.approx(0.5)
-    assert m3["mrr@10"] == pytest.approx(1 / 3)
-    m11 = metrics_for_rank(11)
-    assert (m11["hr@10"], m11["ndcg@10"], m11["mrr@10"], m11["recall@50"]) == (0, 0, 0, 1)
-    assert metrics_for_rank(51)["recall@50"] == 0
+    ranked = Ranked(np.array([1, 3, 11, 51]), np.zeros((4, 10), np.int64))
+    m = per_user_metrics(ranked, np.zeros(1))
+    assert m["hr@10"].tolist() == [1, 1, 0, 0]
+    assert m["ndcg@10"][1] == pytest.approx(1 / math.log2(4)) == pytest.approx(0.5)
+    assert m["mrr@10"].tolist() == pytest.approx([1, 1 / 3, 0, 0])
+    assert m["recall@50"].tolist() == [1, 1, 1, 0]
 
 
-def test_rank_of_excludes_seen_items_and_counts_ties_against():
-    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.7])
-    assert rank_of(3, scores) == 5
-    assert rank_of(3, scores, exclude=[0, 1]) == 3
-    assert rank_of(2, scores) == 4  # tied with item 4: the pessimistic rank
+def test_rank_excludes_seen_films_and_counts_ties_against():
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.7] + [0.0] * 10)
+    (r,) = rank_cases([Case("u", "ml1m", [], 3, set())], lambda c: scores).ranks
+    assert r == 5
+    (r,) = rank_cases([Case("u", "ml1m", [], 3, {0, 1})], lambda c: scores).ranks
+    assert r == 3
+    ranked = rank_cases([Case("u", "ml1m", [], 2, set())], lambda c: scores)
+    assert ranked.ranks[0] == 4  # tied with film 4: the pessimistic rank
+    assert ranked.tops[0][:3].tolist() == [0, 1, 2]  # best first, ties in film order
 
 
 def test_seen_films_never_appear_above_the_held_out_one():
-    films = np.eye(6, dtype=np.float32)
-    split = Split("u", train=[0, 1], held_out=5, seen={0, 1, 2, 3})
-    # Seen films 0..3 score highest, but they are excluded: the held-out film ranks 1st of 2.
-    scores_vec = np.array([1, 1, 1, 1, 0.2, 0.5], dtype=np.float32)
-    assert evaluate_split(split, scores_vec, films) == 1
+    case = Case("u", "ml1m", train=[0, 1], target=5, seen={0, 1, 2, 3})
+    # Seen films 0..3 score highest, but they are excluded: the held-out film ranks 1st.
+    scores = np.array([1, 1, 1, 1, 0.2, 0.5] + [0.0] * 10)
+    ranked = rank_cases([case], lambda c: scores)
+    assert ranked.ranks[0] == 1 and not {0, 1, 2, 3} & set(ranked.tops[0].tolist())
 
 
 def test_leaked_held_out_film_would_score_well_but_the_protocol_scores_it_poorly():
     rng = np.random.default_rng(0)
     films = rng.standard_normal((200, 32)).astype(np.float32)
     films /= np.linalg.norm(films, axis=1, keepdims=True)
-    train = [0]
     # The held-out film is the one least like the training likes: only a leak can find it.
-    scores = films @ user_vector(films, train)
-    target = int(np.argmin(np.where(np.isin(np.arange(200), train), np.inf, scores)))
-    split = Split("u", train=train, held_out=target, seen=set(train))
-    leaked = evaluate_split(split, user_vector(films, train + [target]), films)
-    honest = evaluate_split(split, user_vector(films, split.train), films)
-    assert leaked <= 10  # the leak would put the target in the top 10...
-    assert honest == 199  # ...the protocol, which never sees it, ranks it last
+    scores = films @ films[0]
+    target = int(np.argmin(np.where(np.arange(200) == 0, np.inf, scores)))
+    honest_case = Case("u", "ml1m", train=[0], target=target, seen={0})
+    leaky_case = Case("u", "ml1m", train=[0, target], target=target, seen={0})
+
+    def score(c):
+        return films @ user_query(films, c, None, 1.0)
+
+    assert rank_cases([leaky_case], score).ranks[0] <= 10  # a leak would find it...
+    assert rank_cases([honest_case], score).ranks[0] == 199  # ...the protocol ranks it last
 
 
-def test_leave_last_out_holds_out_the_latest_like():
-    likes = {"a": [(3, 30), (1, 10), (2, 20)], "b": [(1, 5), (2, 6)]}
-    (split,) = leave_last_out(likes, {"a": {99}}, min_likes=2)
-    assert (split.user_id, split.train, split.held_out) == ("a", [10, 20], 30)
-    assert split.seen == {99, 10, 20, 30}
+def _likes(rows):
+    """(user, source, movie, position, liked_at) with liked_at defaulting to None."""
+    return [(*r, None) if len(r) == 4 else r for r in rows]
+
+
+def test_the_plan_holds_out_each_users_latest_like_and_splits_test_from_validation():
+    likes = _likes(
+        [(f"movielens:{u}", "movielens", f"m{k}", k) for u in range(20) for k in range(4)]
+        + [("movielens:99", "movielens", "m1", 1)]  # too few likes: never evaluated
+    )
+    plan = plan_holdout(likes, min_likes=2, users_per_source=12, seed=3)
+    assert plan == plan_holdout(likes, min_likes=2, users_per_source=12, seed=3)
+    assert set(plan.held_out.values()) == {"m3"} and "movielens:99" not in plan.role
+    roles = list(plan.role.values())
+    # 20% of 20 eligible users validate (at most 12 // 4), then 12 are tested
+    assert roles.count("validation") == 3 and roles.count("test") == 12
+    other = plan_holdout(likes, min_likes=2, users_per_source=12, seed=4)
+    assert other.role != plan.role  # the seed decides who
+    train = training_likes(likes, plan)
+    for user in plan.role:
+        assert train[user] == ["m0", "m1", "m2"]  # the held-out film never reaches training
+    assert train["movielens:0" if "movielens:0" not in plan.role else "movielens:99"]
+
+
+def test_leave_last_out_cases_exclude_what_the_user_saw_but_the_target():
+    index = {f"m{k}": k for k in range(5)}
+    likes = _likes([("movielens:1", "movielens", f"m{k}", k) for k in range(3)])
+    plan = plan_holdout(likes, min_likes=2, users_per_source=5, seed=0)
+    (case,) = leave_last_out_cases(
+        likes, plan, [("movielens:1", "m4"), ("movielens:1", "m2")], index, role="test"
+    )
+    assert (case.train, case.target, case.seen) == ([0, 1], 2, {0, 1, 4})
+
+
+def test_the_time_split_predicts_the_first_like_after_the_cutoff_from_the_past_only():
+    index = {f"m{k}": k for k in range(6)}
+    likes = [("movietweetings:1", "movietweetings", f"m{k}", k, 100.0 * k) for k in range(6)]
+    likes += [("movietweetings:2", "movietweetings", "m0", 0, 50.0)]
+    plan = plan_holdout(likes, min_likes=2, users_per_source=5, seed=0, time_quantile=0.5)
+    (cutoff,) = plan.cutoffs.values()
+    assert cutoff == pytest.approx(float(np.quantile([100.0 * k for k in range(6)] + [50.0], 0.5)))
+    (case,) = time_split_cases(likes, plan, index, min_likes=2, users_per_source=5, seed=0)
+    before = [k for k in range(6) if 100.0 * k < cutoff]
+    assert case.train == before and case.target == before[-1] + 1
+    past = training_likes(likes, plan, past_only=True)
+    assert all(int(m[1:]) in before for m in past["movietweetings:1"])
+
+
+def test_alpha_is_chosen_where_validation_ranks_best_and_falls_back_when_too_few_users():
+    films = np.eye(30, dtype=np.float32)
+    # Each liked film sits next to a decoy (10..19); the words point at the target (20..29):
+    # only a small enough α ranks the target first.
+    for i in range(10):
+        films[i] = (films[10 + i] + 0.1 * films[i]) / np.linalg.norm(films[10 + i] + 0.1 * films[i])
+    cases = [Case(f"u{i}", "redial", [i % 10], 20 + i % 10, {i % 10}) for i in range(25)]
+    texts = {f"u{i}": films[20 + i % 10] for i in range(25)}
+    curve = alpha_curve(cases, films, texts)
+    assert [p["alpha"] for p in curve] == pytest.approx([a / 10 for a in range(11)])
+    assert curve[0]["hr@10"] == 1.0 and curve[0]["n"] == 25
+    alpha, why = choose_alpha(curve, fallback=0.7)
+    assert curve[-1]["hr@10"] == 0.0  # the liked films alone never find it
+    assert alpha == 0.5 and "validation users" in why  # the largest α that still does
+    few = alpha_curve(cases[:5], films, texts)
+    assert choose_alpha(few, fallback=0.7) == (0.7, pytest.approx(choose_alpha(few, 0.7)[1]))
+    assert "kept" in choose_alpha(few, 0.7)[1]
+
+
+def test_coverage_counts_distinct_films_in_the_top_tens():
+    tops = np.array([list(range(10)), list(range(5, 15))])
+    value, lo, hi = coverage_ci(tops, 100, seed=0)
+    assert value == 0.15 and lo <= value <= hi and lo >= 0.10
 
 
 def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
@@ -88,25 +167,58 @@ def test_evaluation_asset_writes_results_and_plots(sample_build):
     builder, result = sample_build
     assert result.success, step_errors(result)
     q = builder.query
-    models = {m for (m,) in q("SELECT DISTINCT model FROM eval_results WHERE metric = 'hr@10'")}
-    assert models == {
-        "sentence-transformers/all-MiniLM-L6-v2",
-        "baseline:popularity",
-        "baseline:random",
-    }
+    minilm = "sentence-transformers/all-MiniLM-L6-v2"
+    (tuned,) = q("SELECT DISTINCT model FROM movie_embeddings_tuned")[0]
+    assert tuned.startswith(f"tuned:{minilm}:")
+    baselines = {"baseline:popularity", "baseline:random", "baseline:popularity_blend"}
+    for protocol in ("leave_last_out", "time_split"):
+        models = dict(
+            q(
+                "SELECT embedding, list(DISTINCT model ORDER BY model) FROM eval_results "
+                f"WHERE metric = 'hr@10' AND protocol = '{protocol}' GROUP BY embedding"
+            )
+        )
+        assert set(models) == {"st", "tuned"}, protocol
+        assert set(models["st"]) == {minilm, *baselines}
+        assert set(models["tuned"]) == {tuned, *baselines}
     segments = {s for (s,) in q("SELECT DISTINCT segment FROM eval_results WHERE metric = 'hr@10'")}
-    assert {"all", "movielens"} <= segments
+    assert {"all", "movielens", "movietweetings", "rating_users", "few_likes"} <= segments
+    metrics = {m for (m,) in q("SELECT DISTINCT metric FROM eval_results")}
+    assert {"coverage@10", "popularity_bias@10", "recall@50", "chosen_alpha"} <= metrics
+    # every ranking row has its interval; the model rows carry the α they were scored with
+    assert q(
+        "SELECT count(*) FROM eval_results WHERE protocol = 'leave_last_out' "
+        "AND (ci_low IS NULL OR NOT ci_low <= value AND value <= ci_high)"
+    ) == [(0,)]
+    alphas = dict(q("SELECT embedding, value FROM eval_results WHERE metric = 'chosen_alpha'"))
+    assert set(alphas) == {"st", "tuned"}
+    used = q(
+        "SELECT DISTINCT embedding, alpha FROM eval_results "
+        "WHERE protocol = 'leave_last_out' AND NOT starts_with(model, 'baseline:')"
+    )
+    assert dict(used) == alphas
+    # the user vectors were mixed with the α the evaluation reports
+    for space, alpha in alphas.items():
+        assert q(f"SELECT DISTINCT alpha FROM user_embeddings_{space}") == [(alpha,)]
     assert q(
         "SELECT count(*) FROM eval_results WHERE metric = 'genre_gap' AND segment = 'macro'"
-    ) == [(1,)]
+    ) == [(2,)]
     (meta,) = [
         e.event_specific_data.materialization.metadata
         for e in result.get_asset_materialization_events()
         if e.event_specific_data.materialization.asset_key.to_user_string() == "eval_results"
     ]
     assert meta["st_metrics"].value.startswith("![st_metrics](data:image/png;base64,")
+    assert {"hr@10/st", "hr@10/tuned", "hr@10/tuned:baseline:popularity", "alpha/tuned"} <= set(
+        meta
+    )
     plots = list((builder.warehouse_root / "plots" / result.run_id).glob("*.png"))
-    assert sorted(p.name for p in plots) == ["st_metrics.png", "st_taste_map.png"]
+    assert {p.name for p in plots} >= {
+        "st_metrics.png",
+        "st_taste_map.png",
+        "tuned_metrics.png",
+        "tuned_taste_map.png",
+    }
     assert all(
         p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in plots
     )
@@ -118,7 +230,33 @@ def test_evaluation_asset_writes_results_and_plots(sample_build):
     (top,) = q("SELECT top_emotions FROM movie_emotions LIMIT 1")[0]
     assert len(top) == 3
     f1 = dict(q("SELECT model, value FROM eval_results WHERE metric = 'emotion_macro_f1'"))
-    assert set(f1) == {"sentence-transformers/all-MiniLM-L6-v2", "baseline:majority"}
+    assert set(f1) == {minilm, "baseline:majority"}
+
+
+def test_the_tuned_space_never_trains_on_a_held_out_like(sample_build):
+    builder, result = sample_build
+    q = builder.query
+    (meta,) = [
+        e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key.to_user_string()
+        == "movie_embeddings_tuned"
+    ]
+    (likes,) = q("SELECT count(*) FROM user_likes")[0]
+    held_out = meta["held_out_likes"].value
+    assert held_out > 0 and meta["training_likes"].value == likes - held_out
+    assert (
+        meta["cold_films"].value + meta["warm_films"].value
+        == q("SELECT count(*) FROM movie_embeddings_tuned")[0][0]
+    )
+    # users' words reach the tuned space through its published map
+    assert q("SELECT DISTINCT part FROM tuned_adapters ORDER BY part") == [
+        ("film_text",),
+        ("user_text",),
+    ]
+    assert q("SELECT count(*) FROM user_embeddings_tuned WHERE text_vector IS NOT NULL") == q(
+        "SELECT count(*) FROM user_embeddings_st WHERE text_vector IS NOT NULL"
+    )
 
 
 # --- leave-last-out of one space, as plain functions (no warehouse) ---------------------------
@@ -131,60 +269,30 @@ def _space():
 
 
 def test_a_user_whose_only_mention_is_the_held_out_film_keeps_no_trace_of_it():
-    from reelreason.evaluation import held_out_splits
-
-    ids, _ = _space()
-    likes = [("u", "redial", m, pos) for pos, m in enumerate(["m2", "m3", "m0"])]
-    texts = {"u": "I loved The Matrix (1999)! the matrix is the best."}
-    titles = {"m0": ["The Matrix", "Matrix"]}
-    held = held_out_splits(
-        likes,
-        [],
-        {m: i for i, m in enumerate(ids)},
-        texts,
-        titles,
-        min_likes=2,
-        users_per_source=10,
-        seed=1,
+    likes = _likes(
+        [("redial:conv:1", "redial", m, pos) for pos, m in enumerate(["m2", "m3", "m0"])]
     )
-    assert [ids[s.held_out] for s in held.chosen] == ["m0"]
-    masked = held.masked_texts["u"]
+    plan = plan_holdout(likes, min_likes=2, users_per_source=10, seed=1)
+    assert plan.held_out == {"redial:conv:1": "m0"}
+    texts = {"redial:conv:1": "I loved The Matrix (1999)! the matrix is the best."}
+    masked = masked_texts(plan, texts, {"m0": ["The Matrix", "Matrix"]})["redial:conv:1"]
     assert "matrix" not in masked.lower() and "1999" not in masked
     assert masked == "I loved [film]! [film] is the best."
 
 
 def test_popularity_counts_the_training_part_only():
-    from reelreason.evaluation import held_out_splits, training_popularity
-
-    ids, _ = _space()
-    index = {m: i for i, m in enumerate(ids)}
-    likes = [
-        ("a", "ml1m", "m2", 1),
-        ("a", "ml1m", "m1", 2),
-        ("b", "ml1m", "m1", 1),
-        ("b", "ml1m", "m2", 2),
-    ]
-    held = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=5, seed=0)
-    popularity = training_popularity(held, len(ids))
+    index = {f"m{k}": k for k in range(5)}
+    likes = _likes(
+        [
+            ("movielens:1", "movielens", "m2", 1),
+            ("movielens:1", "movielens", "m1", 2),
+            ("movielens:2", "movielens", "m1", 1),
+            ("movielens:2", "movielens", "m2", 2),
+        ]
+    )
+    plan = plan_holdout(likes, min_likes=1, users_per_source=5, seed=0)
     # each of m1, m2 liked twice, once as someone's held-out film: one training like each
-    assert popularity.tolist() == [0, 1, 1, 0, 0]
-
-
-def test_the_model_ranks_the_film_its_taste_points_to_and_the_sampling_is_seeded():
-    from reelreason.evaluation import held_out_splits, rank_held_out, training_popularity
-
-    ids, vecs = _space()
-    index = {m: i for i, m in enumerate(ids)}
-    likes = [(f"u{k}", "ml1m", m, pos) for k in range(6) for pos, m in enumerate(["m0", "m1"])]
-    held = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=3, seed=7)
-    again = held_out_splits(likes, [], index, {}, {}, min_likes=1, users_per_source=3, seed=7)
-    assert [s.user_id for s in held.chosen] == [s.user_id for s in again.chosen]
-    assert len(held.chosen) == 3 and len(held.by_source["ml1m"]) == 6
-    popularity = training_popularity(held, len(ids))
-    ranks = rank_held_out(held, vecs, {}, popularity, alpha=1.0, seed=7)
-    # trained on m0, the nearest unseen film is m1, the held-out one
-    assert ranks["all"]["model"] == [1, 1, 1] and ranks["ml1m"]["model"] == [1, 1, 1]
-    assert set(ranks["all"]) == {"model", "popularity", "random"}
+    assert popularity_counts(training_likes(likes, plan), index).tolist() == [0, 1, 1, 0, 0]
 
 
 def test_preferences_read_as_positive_become_likes_and_each_film_is_liked_once():

@@ -68,6 +68,7 @@ def test_no_change_rebuild_reuses_every_step_and_a_setting_recomputes_only_its_d
     assert reused and all(reused.values()), [a for a, r in reused.items() if not r]
     (encode_ahead,) = again.asset_materializations_for_node("goemotions_encoded")
     assert encode_ahead.metadata["st_encoded"].value == 0  # every GoEmotions vector cached
+    assert reused["movie_embeddings_tuned"] and reused["tuned_adapters"]  # nothing retrained
     steps = {e.step_key for e in again.all_events if e.event_type_value == "STEP_START"}
     assert not [s for s in steps if "embed_shard" in s]  # no embedding work was even planned
     # The new build is current and publishes exactly the first build's table versions.
@@ -103,6 +104,14 @@ def test_no_change_rebuild_reuses_every_step_and_a_setting_recomputes_only_its_d
     computed = {a for a, r in materialized(mixed).items() if not r}
     assert {"user_embeddings_st", "eval_results"} <= computed
     assert not computed & {"movie_embeddings_st", "movies", "movie_xref", "user_likes"}
+    # The tuned space's step reran (its settings resource changed) but found its training:
+    # the same base vectors, likes and configuration are keyed to the saved space.
+    tuned = next(
+        e.event_specific_data.materialization
+        for e in mixed.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key == dg.AssetKey("movie_embeddings_tuned")
+    )
+    assert "movie_embeddings_tuned" in computed and tuned.metadata["retrained"].value is False
     # A reuse of a reuse still shows what the writing run recorded (column schema, figures).
     mat = next(
         e.event_specific_data.materialization

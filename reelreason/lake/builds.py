@@ -24,6 +24,9 @@ from reelreason.lake.connection import (
     content_sha256,
 )
 
+# eval_results' columns kept per build in build_metrics (with the build's id).
+METRIC_COLUMNS = "protocol, embedding, model, alpha, metric, segment, value, ci_low, ci_high, n"
+
 _BUILD_TABLES_SCHEMA = pa.schema(
     [
         ("table_name", pa.string()),
@@ -96,8 +99,8 @@ class Builds:
             con.unregister("incoming_build_tables")
             if "eval_results" in tables:
                 con.execute(
-                    f"INSERT INTO {LAKE}.build_metrics SELECT ?, embedding, model, metric, "
-                    "segment, value, ci_low, ci_high, n FROM eval_results",
+                    f"INSERT INTO {LAKE}.build_metrics (build_id, {METRIC_COLUMNS}) "
+                    f"SELECT ?, {METRIC_COLUMNS} FROM eval_results",
                     [build_id],
                 )
             have = set(self._tables(con))
@@ -170,6 +173,7 @@ class Builds:
                     f"""SELECT build_id, embedding || ':' || metric, value
                         FROM {LAKE}.build_metrics
                         WHERE segment = 'all' AND NOT starts_with(model, 'baseline:')
+                          AND protocol = 'leave_last_out'
                           AND metric IN ('hr@10', 'ndcg@10')
                         ORDER BY embedding, metric"""
                 ).fetchall():

@@ -87,9 +87,29 @@ INTERNAL_DDL = {
     "build_metrics": """
         CREATE TABLE IF NOT EXISTS lake.build_metrics (
             build_id VARCHAR, embedding VARCHAR, model VARCHAR, metric VARCHAR,
-            segment VARCHAR, value DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n BIGINT)""",
+            segment VARCHAR, value DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n BIGINT,
+            protocol VARCHAR, alpha DOUBLE)""",
 }
 
+
+# (table, column, statements) for bookkeeping columns added after warehouses existed.
+ADDED_COLUMNS = [
+    ("quarantine", "rule", [f"ALTER TABLE {LAKE}.quarantine ADD COLUMN rule VARCHAR"]),
+    (
+        "build_metrics",
+        "protocol",
+        [
+            f"ALTER TABLE {LAKE}.build_metrics ADD COLUMN protocol VARCHAR",
+            f"ALTER TABLE {LAKE}.build_metrics ADD COLUMN alpha DOUBLE",
+            # before the time split every ranking figure was leave-last-out
+            f"""UPDATE {LAKE}.build_metrics SET protocol = CASE
+                WHEN starts_with(metric, 'genre_precision') THEN 'keyphrase_retrieval'
+                WHEN starts_with(metric, 'genre_') THEN 'genre_separation'
+                WHEN starts_with(metric, 'emotion_') THEN 'emotion_prototypes'
+                ELSE 'leave_last_out' END""",
+        ],
+    ),
+]
 
 _WRITERS: dict[tuple[int, Path, str], duckdb.DuckDBPyConnection] = {}
 
@@ -359,18 +379,19 @@ class LakeConnection:
         missing = [ddl for name, ddl in INTERNAL_DDL.items() if name not in have]
         if missing:
             self._retrying(con, lambda c: [c.execute(ddl) for ddl in missing], "create tables", {})
-        # Warehouses from before quarantine rows named their rule gain the column once.
-        columns = con.execute(
-            "SELECT column_name FROM duckdb_columns() "
-            f"WHERE database_name = '{LAKE}' AND table_name = 'quarantine'"
-        ).fetchall()
-        if ("rule",) not in columns:
-            self._retrying(
-                con,
-                lambda c: c.execute(f"ALTER TABLE {LAKE}.quarantine ADD COLUMN rule VARCHAR"),
-                "add quarantine.rule",
-                {},
-            )
+        # Warehouses from before a column existed gain it once (older rows: the SQL fills).
+        for table, column, sql in ADDED_COLUMNS:
+            columns = con.execute(
+                "SELECT column_name FROM duckdb_columns() "
+                f"WHERE database_name = '{LAKE}' AND table_name = '{table}'"
+            ).fetchall()
+            if (column,) not in columns:
+                self._retrying(
+                    con,
+                    lambda c, sql=sql: [c.execute(part) for part in sql],
+                    f"add {table}.{column}",
+                    {},
+                )
 
     @contextmanager
     def session(self, **kwargs) -> Iterator[duckdb.DuckDBPyConnection]:
