@@ -26,6 +26,7 @@ import numpy as np
 from reelreason.taste import normalize
 
 MIN_STEPS = 100
+TRAIN_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,17 @@ def train_tuned_space(
     import torch  # imported here: the rest of the platform never pays for it
 
     F = torch.nn.functional
+    # A fixed thread count: CPU kernels then add in the same order in any process (a step
+    # worker, the CLI, a test), so the same inputs give bit-identical vectors.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(TRAIN_THREADS)
+    try:
+        return _train(torch, F, base, sequences, texts, config, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(torch, F, base, sequences, texts, config, progress) -> TunedSpace:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
