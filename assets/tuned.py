@@ -116,26 +116,36 @@ def adapter_table(space: TunedSpace, base_model: str, model: str) -> pa.Table:
     )
 
 
+# Runs after the base space's user vectors without reading them: the users' text windows
+# are then in the embedding cache, never encoded by two steps at once.
+ORDER_ONLY = [f"user_embeddings_{BASE}"]
+
+
+def _spec(name: str, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        name,
+        group_name="embeddings",
+        kinds={"python", "pytorch"},
+        deps=[f"movie_embeddings_{BASE}", *SPLIT_INPUTS, *ORDER_ONLY],
+        metadata={"order_only_deps": ORDER_ONLY},
+        description=description,
+    )
+
+
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
+        _spec(
             FILMS,
-            group_name="embeddings",
-            kinds={"python", "pytorch"},
-            deps=[f"movie_embeddings_{BASE}", *SPLIT_INPUTS],
-            description="A taste-aligned space trained on this build's own likes: each "
+            "A taste-aligned space trained on this build's own likes: each "
             "film's vector is normalise(x·W + b), x its `movie_embeddings_st` vector, W a "
             "learned map shared by all films, b a per-film vector for films liked in "
             "training (films nobody liked keep normalise(x·W)). Trained to rank the film a "
             "user liked next from the mean of what they liked before (full softmax), with "
             "the evaluation's held-out likes never seen. Same columns as the other spaces.",
         ),
-        dg.AssetSpec(
+        _spec(
             ADAPTERS,
-            group_name="embeddings",
-            kinds={"python", "pytorch"},
-            deps=[f"movie_embeddings_{BASE}", *SPLIT_INPUTS],
-            description="The tuned space's two maps from the st space, one row per base "
+            "The tuned space's two maps from the st space, one row per base "
             "dimension: `film_text` (a new or unliked film's vector) and `user_text` (a "
             "user's words, the text part of `user_embeddings_tuned`).",
         ),

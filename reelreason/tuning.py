@@ -129,14 +129,22 @@ def train_tuned_space(
     import torch  # imported here: the rest of the platform never pays for it
 
     F = torch.nn.functional
-    # A fixed thread count: CPU kernels then add in the same order in any process (a step
-    # worker, the CLI, a test), so the same inputs give bit-identical vectors.
+    # The same inputs give bit-identical vectors in any process (a step worker, the CLI, a
+    # test): a fixed thread count, and deterministic kernels (with two threads the CPU
+    # scatter-adds otherwise sum in the order the threads finish: ~1e-6 apart, run to run).
+    # warn_only: on CUDA an op without a deterministic kernel warns instead of failing.
     threads = torch.get_num_threads()
+    deterministic = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
     torch.set_num_threads(TRAIN_THREADS)
+    torch.use_deterministic_algorithms(True, warn_only=True)
     try:
         return _train(torch, F, base, sequences, texts, config, progress)
     finally:
         torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
 
 
 def _train(torch, F, base, sequences, texts, config, progress) -> TunedSpace:
