@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from pipelines.settings import PROJECT_ROOT
+from tests import scratch
 
 
 def cli_env(tmp_path: Path, extra: dict | None = None) -> dict:
@@ -17,6 +18,7 @@ def cli_env(tmp_path: Path, extra: dict | None = None) -> dict:
     if not home.exists():
         home.mkdir(parents=True)
         shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+        scratch.storage_dir(home / "storage")  # run history in RAM in a test session
     env = {
         k: v
         for k, v in os.environ.items()

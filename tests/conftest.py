@@ -7,6 +7,7 @@ import pytest
 from pipelines.definitions import build_definitions
 from pipelines.settings import SAMPLE_RAW_DIR, Settings
 from reelreason.warehouse import Warehouse
+from tests import scratch
 
 # Exact row counts of the bundled sample (sample/README.md lists them per file).
 SAMPLE_COUNTS = {
@@ -40,9 +41,17 @@ def raw_copy(tmp_path) -> Path:
     return dest
 
 
+def pytest_configure(config):
+    scratch.start()  # the throwaway Dagster instances' storage in RAM (tests/scratch.py)
+
+
+def pytest_unconfigure(config):
+    scratch.stop()
+
+
 @pytest.fixture
 def instance():
-    with dg.instance_for_test() as inst:
+    with scratch.instance_dir() as folder, dg.instance_for_test(temp_dir=folder) as inst:
         yield inst
 
 
@@ -94,7 +103,7 @@ def builder(tmp_path, instance) -> Builder:
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory):
     """One default sample build shared by the tests that only read it (saves minutes)."""
-    with dg.instance_for_test() as inst:
+    with scratch.instance_dir() as folder, dg.instance_for_test(temp_dir=folder) as inst:
         shared = Builder(tmp_path_factory.mktemp("sample_build"), inst)
         result = shared.run()
         yield shared, result

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
+from tests import scratch
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -18,7 +19,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("REELREASON_WAREHOUSE", str(tmp_path / "wh"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     monkeypatch.setenv("REELREASON_DAGSTER_DIR", str(tmp_path / "dagster_home"))
-    (tmp_path / "dagster_home").mkdir()
+    scratch.storage_dir(tmp_path / "dagster_home")  # run history in RAM (tests/scratch.py)
     monkeypatch.delenv("REELREASON_RAW_DIR", raising=False)
     monkeypatch.delenv("REELREASON_PROFILE", raising=False)
     return tmp_path

@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.cli import main
 from reelreason.parse import movielens, movietweetings
+from tests import scratch
 from tests.conftest import step_errors
 
 HOSTILE_SQL = [
@@ -245,8 +246,7 @@ def test_an_emptied_or_shrunk_source_blocks_promotion(builder, raw_copy):
 
 @pytest.fixture
 def cli_env(builder, monkeypatch, tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
+    home = scratch.storage_dir(tmp_path / "dagster_home")
     monkeypatch.setenv("REELREASON_WAREHOUSE", str(builder.warehouse_root))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("REELREASON_DAGSTER_DIR", str(home))

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import scratch
+
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
 )
@@ -177,8 +179,9 @@ def sample_instance(tmp_path_factory) -> dict[str, str]:
     home = root / "dagster_home"
     home.mkdir()
     # The project's own instance settings (queued runs, no telemetry), storage redirected
-    # through REELREASON_DAGSTER_DIR into the temporary folder.
+    # through REELREASON_DAGSTER_DIR into the temporary folder (in RAM: tests/scratch.py).
     shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    scratch.storage_dir(home / ".dagster")
     env = _clean_env(home, root / "warehouse")
     build = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "build"],
