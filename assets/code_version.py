@@ -84,6 +84,13 @@ def _parsed(path: Path) -> ast.AST:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
+# Each piece is worked out once per process: a build asks for ~40 steps' versions, and
+# most steps reach the same modules (parsing them again cost ~1 s a step).
+@functools.cache
+def _module_imports(root: Path, name: str) -> frozenset[str]:
+    return frozenset(_imports(root, name, _parsed(_module_file(root, name))))
+
+
 def reachable_modules(module: str, root: Path) -> list[str]:
     """`module` and every project module it imports, transitively, sorted."""
     seen, todo = set(), [module]
@@ -92,18 +99,21 @@ def reachable_modules(module: str, root: Path) -> list[str]:
         if name in seen or _module_file(root, name) is None:
             continue
         seen.add(name)
-        todo += _imports(root, name, _parsed(_module_file(root, name)))
+        todo += _module_imports(root, name)
     return sorted(seen)
 
 
 @functools.cache
-def code_version(module: str, root: Path) -> str:
-    """sha256 of what the code in `module` can do: the docstring-free syntax trees of the
-    modules it reaches, the data files shipped with the code, the data-shaping libraries."""
+def _module_digest(root: Path, name: str) -> bytes:
+    tree = _without_docstrings(ast.parse(_module_file(root, name).read_text("utf-8")))
+    return f"{name}\0{ast.dump(tree)}\0".encode()
+
+
+@functools.cache
+def _shared_digest(root: Path) -> bytes:
+    """What every step's version includes: the data files shipped with the code and the
+    versions of the data-shaping libraries."""
     digest = hashlib.sha256()
-    for name in reachable_modules(module, root):
-        tree = _without_docstrings(ast.parse(_module_file(root, name).read_text("utf-8")))
-        digest.update(f"{name}\0{ast.dump(tree)}\0".encode())
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*")):
             if path.suffix in DATA_SUFFIXES and path.is_file():
@@ -114,4 +124,21 @@ def code_version(module: str, root: Path) -> str:
             digest.update(f"{name}=={importlib_metadata.version(name)}\0".encode())
         except importlib_metadata.PackageNotFoundError:
             digest.update(f"{name} absent\0".encode())
+    return digest.digest()
+
+
+@functools.cache
+def code_version(module: str, root: Path) -> str:
+    """sha256 of what the code in `module` can do: the docstring-free syntax trees of the
+    modules it reaches, the data files shipped with the code, the data-shaping libraries."""
+    digest = hashlib.sha256()
+    for name in reachable_modules(module, root):
+        digest.update(_module_digest(root, name))
+    digest.update(_shared_digest(root))
     return digest.hexdigest()
+
+
+def clear_caches() -> None:
+    """Forget what was read (a test that edits the code between two versions)."""
+    for cached in (_parsed, _module_imports, _module_digest, _shared_digest, code_version):
+        cached.cache_clear()

@@ -283,7 +283,7 @@ def test_a_steps_code_version_covers_the_code_it_can_run_and_nothing_else(tmp_pa
     alone; a change of behaviour in a module it imports changes it."""
     import shutil
 
-    from assets.code_version import code_version
+    from assets.code_version import clear_caches, code_version
     from pipelines.settings import PROJECT_ROOT
 
     for package in ("assets", "pipelines", "reelreason", "schemas"):
@@ -292,10 +292,7 @@ def test_a_steps_code_version_covers_the_code_it_can_run_and_nothing_else(tmp_pa
         )
 
     def version() -> str:
-        code_version.cache_clear()
-        from assets import code_version as module
-
-        module._parsed.cache_clear()
+        clear_caches()
         return code_version("assets.staging", tmp_path)
 
     before = version()
