@@ -454,24 +454,7 @@ def test_an_empty_required_field_quarantines_its_line(tmp_path, parse, rel, cont
 
 
 # --- the same inputs give the same content, whichever executor ran the steps -----------------
-
-
-def test_two_builds_of_the_same_inputs_publish_identical_content(sample_build, tmp_path):
-    """The shared sample build (in process) and one through the CLI under the multiprocess
-    executor (steps in parallel, in whatever order they finish): every published table has
-    the same rows in the same order, bit for bit, vectors and emotion scores included."""
-    from reelreason.warehouse import Warehouse
-    from tests.cli_build import run_build
-
-    shared, result = sample_build
-    assert result.success, step_errors(result)
-    code, _, err = run_build(tmp_path, {"REELREASON_EXECUTOR": "multiprocess"})
-    assert code == 0, err[-3000:]
-    first = shared.lake.content_hashes()
-    second = Warehouse(tmp_path / "warehouse").content_hashes()
-    assert first.keys() == second.keys() and len(first) > 30
-    differing = sorted(t for t in first if first[t] != second[t])
-    assert differing == [], f"same inputs, different content: {differing}"
+# (the multiprocess build against the shared in-process one: tests/test_scaleout.py)
 
 
 def test_a_table_written_in_chunks_reads_back_in_its_order(tmp_path):
