@@ -59,9 +59,14 @@ def _snapshot_runs(lake: Warehouse, after: int) -> str:
     return runs[0][0]
 
 
+# Ingest, films and their st vectors: enough steps to kill a build half-way through, and
+# an embedding cache to check the rerun never encodes again.
+THROUGH_VECTORS = "group:raw or group:staging or +key:movie_embeddings_st or key:warehouse_build"
+
+
 def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
     lake = Warehouse(tmp_path / "warehouse")
-    code, _, err = run_build(tmp_path)
+    code, _, err = run_build(tmp_path, selection=THROUGH_VECTORS)
     assert code == 0, err[-3000:]
     good = lake.resolve_build()["build_id"]
     counts, vectors = _counts(lake), _vectors(lake)
@@ -71,7 +76,7 @@ def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
     # SIGKILL the whole build once it has written a good part of its tables (it recomputes
     # everything: with unchanged inputs it would otherwise reuse the first build's tables).
     head = _snapshot_head(lake)
-    proc = start_build(tmp_path, {"REELREASON_REUSE": "0"})
+    proc = start_build(tmp_path, {"REELREASON_REUSE": "0"}, selection=THROUGH_VECTORS)
     deadline = time.monotonic() + 120
     while _snapshot_head(lake) < head + 15 and time.monotonic() < deadline:
         assert proc.poll() is None, "the build finished before it could be killed"
@@ -89,7 +94,7 @@ def test_killed_build_leaves_the_current_build_and_a_rerun_resumes(tmp_path):
     killed_run = _snapshot_runs(lake, head)
     with lake.session(read_only=True) as con:
         latest = {t: info["run_id"] for t, info in lake.latest_write_info(con).items()}
-    code, _, err = run_build(tmp_path)
+    code, _, err = run_build(tmp_path, selection=THROUGH_VECTORS)
     assert code == 0, err[-3000:]
     rerun = lake.resolve_build()["build_id"]
     assert rerun != good
