@@ -181,7 +181,11 @@ def test_rebuild_embeds_nothing_and_one_changed_text_recomputes_one(builder, raw
 def test_openai_embeddings_in_the_pipeline_record_model_and_dimensions(builder, monkeypatch):
     with FakeOpenAI() as server:
         monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
-        result = builder.run(openai_base_url=server.base_url, openai_dimensions=64)
+        result = builder.run(
+            '+key:"user_embeddings_openai" or key:"warehouse_build"',
+            openai_base_url=server.base_url,
+            openai_dimensions=64,
+        )
         assert result.success, step_errors(result)
     rows = builder.query("SELECT DISTINCT model, dim FROM movie_embeddings_openai")
     assert rows == [("text-embedding-3-large", 64)]

@@ -85,9 +85,9 @@ def test_training_is_seeded_and_bit_identical_run_to_run():
     base = normalize(rng.standard_normal((60, 384)).astype(np.float32))
     sequences = [rng.integers(0, 60, rng.integers(2, 12)) for _ in range(100)]
     words = [(base[rng.integers(0, 60)], rng.integers(0, 60, 3)) for _ in range(30)]
-    config = TuningConfig(max_steps=100, seed=5)
+    config = TuningConfig(max_steps=20, seed=5)
     runs = [train_tuned_space(base, sequences, words, config) for _ in range(3)]
-    other = train_tuned_space(base, sequences, words, TuningConfig(max_steps=100, seed=6))
+    other = train_tuned_space(base, sequences, words, TuningConfig(max_steps=20, seed=6))
     for run in runs[1:]:
         assert run.film_vectors.tobytes() == runs[0].film_vectors.tobytes()
         assert run.text_adapter.tobytes() == runs[0].text_adapter.tobytes()
