@@ -57,8 +57,9 @@ def test_build_selection_and_failures_are_reported(env, capsys):
     assert code == 2 and "no published build" in err
 
 
-def test_sql_errors_and_unknown_builds(env, capsys):
-    assert run_cli(capsys, "build")[0] == 0
+def test_sql_errors_and_unknown_builds(env, capsys, monkeypatch, sample_build):
+    # Queries only read: the shared sample build's warehouse serves (no build of its own).
+    monkeypatch.setenv("REELREASON_WAREHOUSE", str(sample_build[0].warehouse_root))
     code, _, err = run_cli(capsys, "sql", "SELECT * FROM no_such_table")
     assert code == 2 and "SQL error" in err and "no_such_table" in err
     code, _, err = run_cli(capsys, "sql", "SELECT 1", "--build", "ffffffff")
