@@ -30,11 +30,11 @@ from reelreason.parse.common import Parsed
 from reelreason.polarity import THRESHOLD, PolarityModel, evaluation_set
 from reelreason.taste import (
     film_vector_table,
-    normalize,
     rating_parts,
     user_vector_table,
     vector_matrix,
 )
+from reelreason.tuning import through_adapter
 from reelreason.users import (
     ccpe_preference_spans,
     dialogue_likes,
@@ -334,7 +334,7 @@ def text_encoder(name: str, step: Step, con, sentence_model, openai_embeddings):
     def encode(texts: dict[str, str]):
         vectors, tokens, report = embed_long_texts(backend, texts, cache, run_id=run_id)
         if adapter is not None:
-            vectors = {k: normalize(v @ adapter) for k, v in vectors.items()}
+            vectors = {k: through_adapter(adapter, v) for k, v in vectors.items()}
         return vectors, tokens, report
 
     return encode, None

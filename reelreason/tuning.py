@@ -63,11 +63,17 @@ class TunedSpace:
 
     def map_texts(self, vectors: np.ndarray) -> np.ndarray:
         """Users' text vectors of the base space, in the tuned space (normalised)."""
-        return normalize(np.asarray(vectors, np.float32) @ self.text_adapter)
+        return through_adapter(self.text_adapter, vectors)
 
     def map_films(self, vectors: np.ndarray) -> np.ndarray:
         """Films' text vectors (new or cold films), in the tuned space (normalised)."""
-        return normalize(np.asarray(vectors, np.float32) @ self.film_adapter)
+        return through_adapter(self.film_adapter, vectors)
+
+
+def through_adapter(adapter: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Base-space vectors (rows) in the tuned space: normalise(x·A). The one mapping, for
+    the trained space and for a published `tuned_adapters` part alike."""
+    return normalize(np.asarray(vectors, np.float32) @ adapter)
 
 
 def training_key(
